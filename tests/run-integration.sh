@@ -1,0 +1,17 @@
+#!/bin/bash
+# Real-client integration tests: every tests/it_*.sh, each against a fresh store.
+set -u
+B=$(cd "$1" && pwd)
+fail=0
+for t in tests/it_*.sh; do
+  [ -e "$t" ] || continue
+  name=$(basename "$t" .sh)
+  dir=$(mktemp -d /tmp/kt-it.XXXXXX)
+  if KERNTOK_DIR=$dir KT_BUILD=$B keyctl session - bash "$t" >"$dir.log" 2>&1; then
+    echo "PASS $name"
+  else
+    echo "FAIL $name (log: $dir.log)"; tail -40 "$dir.log"; fail=1
+  fi
+  rm -rf "$dir"
+done
+exit $fail
