@@ -12,22 +12,26 @@
  *    libcrypto failure, or whatever the kernel returned).
  *  - Output buffers come as (out, *outlen): *outlen is the capacity on entry
  *    and the bytes written on return.  out == NULL is a size query: *outlen
- *    receives the most the call could write and nothing else happens.  Too
- *    small a capacity gives -ENOSPC, *outlen = needed, state unchanged.
+ *    receives the most the call could write and nothing else happens (so
+ *    pass a real buffer even where 0 bytes are due, e.g. GCM decrypt
+ *    update).  Too small a capacity gives -ENOSPC, *outlen = needed, state
+ *    unchanged.  kc_cipher_update: in and out must not overlap; one-shot
+ *    calls may work in place (out == in).
  *  - Objects are not thread-safe; distinct objects may be used concurrently.
  *  - kc_init() need not be called first (every entry point initialises on
  *    demand); call it to learn about configuration errors.
  *
  * Engine selection: KERNTOK_CRYPTO=auto|kernel|openssl, read once.
  *  auto    - AF_ALG for a message whose first chunk is >= KC_KERNEL_MIN_BYTES
- *            (below that the syscalls cost more than the work), else OpenSSL.
- *            Multi-part AES-GCM stays on OpenSSL (the kernel needs the whole
- *            message at once).
+ *            (below that the syscalls cost more than the work), else OpenSSL;
+ *            AES-CTR/GCM always OpenSSL (see below).
  *  kernel  - AF_ALG for everything the kernel offers; OpenSSL only for what it
  *            lacks (SHA-3 when not built, key wrap, GCM IVs other than 12
- *            bytes, GCM tag lengths the kernel refuses).  kc_init() fails
- *            with -EAFNOSUPPORT when there is no AF_ALG.
- *  openssl - never touches AF_ALG.
+ *            bytes, GCM tag lengths other than 4/8/12..16, GCM messages
+ *            beyond one AF_ALG request, ~200 KiB with default socket
+ *            buffers).  kc_init() fails with -EAFNOSUPPORT without AF_ALG.
+ *  openssl - never touches AF_ALG, not even to probe (kc_kernel_available()
+ *            then says 0).
  */
 #ifndef KERNTOK_KC_H
 #define KERNTOK_KC_H
@@ -35,10 +39,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* auto mode: smallest chunk sent to AF_ALG.  Measured in the kvm-run guest
- * (see tests/test_kcapi.c --crossover): a one-shot AF_ALG operation costs
- * ~6-8 syscalls plus socket set-up, which OpenSSL pays back only from a few
- * KiB on; below 16 KiB userspace wins for every algorithm measured. */
+/* auto mode: smallest chunk sent to AF_ALG (digests, HMAC, CMAC, ECB, CBC).
+ * Measured in the kvm-run guest (`test_kcapi --crossover`, emulated CPU, so
+ * ratios only): an AF_ALG one-shot costs a fixed ~150 us (unkeyed: accept,
+ * send, read, close) to ~400 us (keyed: socket, bind, setkey too), i.e. the
+ * userspace work of 2-4 KiB; from 16 KiB on the kernel was within 1.3x of
+ * OpenSSL or faster for SHA-2/HMAC/CBC, below 4 KiB 2-15x slower.
+ * AES-CTR and AES-GCM stay on OpenSSL in auto mode at every size: AF_ALG was
+ * ~2x slower at all sizes (OpenSSL's pipelined CTR/GHASH code, plus the
+ * kernel's copy of the data into the socket). */
 #define KC_KERNEL_MIN_BYTES 16384
 
 /* ---- engine ------------------------------------------------------------ */
@@ -111,15 +120,20 @@ typedef struct kc_cipher kc_cipher;
 int  kc_cipher_new(kc_cipher **c, kc_mode mode, int encrypt, const uint8_t *key, size_t klen);
 /* Kernel only: AF_ALG reads the key from a logon/user (or trusted/encrypted)
  * key by serial, so it never enters this process.  -ENOTSUP when the kernel
- * lacks AF_ALG, the mode or key-by-serial, or KERNTOK_CRYPTO=openssl;
- * GCM then also needs 12-byte IVs and tag lengths 4, 8 or 12..16. */
+ * lacks AF_ALG, the mode or key-by-serial, or KERNTOK_CRYPTO=openssl.
+ * Nothing can fall back to OpenSSL here, so GCM also needs 12-byte IVs and
+ * tag lengths 4, 8 or 12..16 (-ENOTSUP), and a message that fits one AF_ALG
+ * request (~200 KiB with default socket buffers; final() -EMSGSIZE). */
 int  kc_cipher_new_by_serial(kc_cipher **c, kc_mode mode, int encrypt,
 			     int32_t key_serial, size_t klen);
+/* Starts a new message (an unfinished one is dropped).  ECB: ivlen 0;
+ * CBC/CTR: 16; GCM: 1..KC_GCM_IV_MAX. */
 int  kc_cipher_set_iv(kc_cipher *c, const uint8_t *iv, size_t ivlen);
 int  kc_cipher_set_ctr_bits(kc_cipher *c, unsigned bits);      /* CTR, 1..128 */
-int  kc_cipher_set_tag_len(kc_cipher *c, size_t taglen);       /* GCM */
-int  kc_cipher_set_aad(kc_cipher *c, const uint8_t *aad, size_t n);
-int  kc_cipher_set_tag(kc_cipher *c, const uint8_t *tag, size_t n); /* GCM decrypt */
+int  kc_cipher_set_tag_len(kc_cipher *c, size_t taglen);       /* GCM, 4..16 */
+int  kc_cipher_set_aad(kc_cipher *c, const uint8_t *aad, size_t n);  /* may repeat */
+/* GCM decrypt, after set_iv and before final; n (4..16) becomes the tag length */
+int  kc_cipher_set_tag(kc_cipher *c, const uint8_t *tag, size_t n);
 int  kc_cipher_update(kc_cipher *c, const uint8_t *in, size_t n, uint8_t *out, size_t *outlen);
 int  kc_cipher_final(kc_cipher *c, uint8_t *out, size_t *outlen);
 void kc_cipher_free(kc_cipher *c);                              /* wipes; NULL ok */

@@ -87,7 +87,7 @@ static int start(kc_cipher *c, size_t n)
 		/* the kernel needs the whole GCM message at once: only when forced */
 		c->eng = kc__mode() == KC_MODE_KERNEL && c->ivlen == 12 ? KC_ENG_KERN : KC_ENG_OSSL;
 	else
-		c->eng = kc__pick(1, n);
+		c->eng = kc__pick(kc__aes_auto_ok(c->mode), n);
 	if (c->mode == KC_AES_CTR)
 		ctr_budget(c);
 	if (c->eng == KC_ENG_KERN) {
@@ -145,7 +145,9 @@ int kc_cipher_new(kc_cipher **out, kc_mode mode, int encrypt, const uint8_t *key
 	c = alloc_cipher(mode, encrypt, klen);
 	if (!c)
 		goto out;
-	c->kern_ok = kc__mode() != KC_MODE_OPENSSL && kc__caps()->mode[mode];
+	/* keep a key copy only if some message may really go to the kernel */
+	c->kern_ok = kc__mode() != KC_MODE_OPENSSL && kc__caps()->mode[mode] &&
+		     kc__aes_auto_ok(mode);
 	if (c->kern_ok) {
 		memcpy(c->key, key, klen);
 		c->have_key = 1;

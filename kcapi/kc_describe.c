@@ -12,7 +12,7 @@
 #include <string.h>
 #include "kc_priv.h"
 
-#define NFAM (2 * KC_NHASH + 5)
+#define NFAM (2 * KC_NHASH + 6)   /* digests, hmacs, 4 AES modes, cmac, kw */
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static char text[3][4096];        /* per KC_MODE_* */
@@ -74,7 +74,7 @@ static void build(int mode, char *out, size_t cap)
 	static const char *const aes[] = { "aes-ecb", "aes-cbc", "aes-ctr", "aes-gcm" };
 	const char *kname[NFAM], *label[NFAM];
 	char lab[NFAM][32], kn[NFAM][64], drv[NFAM][64], why[96];
-	int has[NFAM], n = 0, gcm;
+	int has[NFAM], n = 0, ctr;
 	size_t o = 0;
 
 	for (int i = 0; i < KC_NHASH; i++, n++) {
@@ -89,7 +89,7 @@ static void build(int mode, char *out, size_t cap)
 		kname[n] = kn[n];
 		has[n] = caps->hmac[i];
 	}
-	gcm = n + KC_AES_GCM;
+	ctr = n + KC_AES_CTR;
 	for (int m = 0; m < 4; m++, n++) {
 		label[n] = aes[m];
 		kname[n] = kc__mode_kname[m];
@@ -103,14 +103,17 @@ static void build(int mode, char *out, size_t cap)
 	has[n++] = 0;
 	drivers(kname, n, drv);
 
-	if (mode == KC_MODE_OPENSSL)
-		snprintf(why, sizeof(why), "KERNTOK_CRYPTO=openssl");
+	/* the header carries the reason, each family line a short form */
+	if (!caps->probed)
+		snprintf(why, sizeof(why), "not probed, KERNTOK_CRYPTO=openssl");
 	else if (!caps->af_alg)
-		snprintf(why, sizeof(why), "no AF_ALG: %s", strerror(caps->af_errno));
+		snprintf(why, sizeof(why), "no (%s)", strerror(caps->af_errno));
 	else
-		why[0] = 0;
-	add(out, cap, &o, "engine: %s; AF_ALG: %s; key-by-serial: %s\n", mname[mode],
-	    caps->af_alg ? "yes" : why, caps->keyserial ? "yes" : "no");
+		snprintf(why, sizeof(why), "yes");
+	add(out, cap, &o, "engine: %s; AF_ALG: %s; key-by-serial: %s\n", mname[mode], why,
+	    caps->keyserial ? "yes" : "no");
+	snprintf(why, sizeof(why), "%s", !caps->probed ? "KERNTOK_CRYPTO=openssl" :
+		 !caps->af_alg ? "no AF_ALG" : "engine forced to openssl");
 	for (int i = 0; i < n; i++) {
 		const char *d = drv[i][0] ? drv[i] : kname[i];
 
@@ -120,9 +123,12 @@ static void build(int mode, char *out, size_t cap)
 			add(out, cap, &o, "%s: openssl (not in kernel)\n", label[i]);
 		else if (mode == KC_MODE_KERNEL)
 			add(out, cap, &o, "%s: kernel(%s)\n", label[i], d);
+		else if (i == ctr || i == ctr + 1)   /* ctr, gcm */
+			add(out, cap, &o, "%s: openssl (kernel(%s) only when forced: slower)\n",
+			    label[i], d);
 		else
-			add(out, cap, &o, "%s: kernel(%s) for chunks >= %d B%s / openssl\n", label[i],
-			    d, KC_KERNEL_MIN_BYTES, i == gcm ? " (one-shot only)" : "");
+			add(out, cap, &o, "%s: kernel(%s) for chunks >= %d B / openssl\n", label[i],
+			    d, KC_KERNEL_MIN_BYTES);
 	}
 	add(out, cap, &o, "random: getrandom\n");
 }

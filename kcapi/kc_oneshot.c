@@ -92,7 +92,7 @@ int kc_aes_oneshot(kc_mode mode, int enc, const uint8_t *key, size_t klen,
 	}
 	if (!kc__outcheck(out, outlen, need, &rc))
 		return rc;
-	has = caps->mode[mode];
+	has = caps->mode[mode] && kc__aes_auto_ok(mode);
 	if (mode == KC_AES_GCM)
 		has = has && ivlen == 12 && kc__af_gcm_taglen_ok(taglen) &&
 		      aadlen + n + taglen <= caps->aead_max;

@@ -19,6 +19,7 @@ enum { KC_K_HASH, KC_K_HMAC, KC_K_CMAC };               /* kc_md kinds */
 
 /* What kc_init() found; written once under pthread_once, read-only after. */
 struct kc_caps {
+	int probed;               /* the kernel was asked (not in openssl mode) */
 	int af_alg;               /* AF_ALG socket works */
 	int af_errno;             /* why not, for describe */
 	int keyserial;            /* ALG_SET_KEY_BY_KEY_SERIAL accepted */
@@ -35,6 +36,7 @@ struct kc_caps {
 const struct kc_caps *kc__caps(void);        /* initialises on first use */
 int kc__mode(void);
 int kc__pick(int kernel_has_it, size_t n);   /* KC_ENG_KERN or KC_ENG_OSSL */
+int kc__aes_auto_ok(kc_mode mode);          /* auto mode may use AF_ALG */
 void kc__count_kernel(void);
 
 /* kc_ossl.c: libcrypto objects fetched once (NULL if the provider lacks one) */

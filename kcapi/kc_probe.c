@@ -1,6 +1,11 @@
 /*
- * kc_probe.c - engine selection: KERNTOK_CRYPTO, the one-time AF_ALG probe,
- * the per-message kernel/OpenSSL choice and kc_engine_describe().
+ * kc_probe.c - engine selection: KERNTOK_CRYPTO, the one-time probe of
+ * AF_ALG and of each algorithm the kernel offers, and the per-message
+ * kernel/OpenSSL choice.
+ *
+ * The probe binds every algorithm once (that also loads its module) so the
+ * hot path only reads flags.  Unkeyed hash tfms stay open: a digest needs
+ * just an accept() on them.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -38,6 +43,7 @@ static void probe_kernel(void)
 	socklen_t sl = sizeof(sz);
 	size_t snd, rcv;
 
+	caps.probed = 1;
 	fd = socket(AF_ALG, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		caps.af_errno = errno;
@@ -146,6 +152,13 @@ int kc__pick(int kernel_has_it, size_t n)
 	default:
 		return KC_ENG_OSSL;
 	}
+}
+
+/* 1 when the engine policy lets AF_ALG run this AES mode: every mode when
+ * forced, only ECB/CBC in auto (CTR/GCM never paid, see KC_KERNEL_MIN_BYTES). */
+int kc__aes_auto_ok(kc_mode mode)
+{
+	return mode == KC_AES_ECB || mode == KC_AES_CBC || kc__mode() == KC_MODE_KERNEL;
 }
 
 void kc__count_kernel(void)

@@ -89,3 +89,13 @@ int kr_get_persistent(uid_t uid, kr_serial dest, kr_serial *out)
 	*out = (kr_serial)id;
 	return 0;
 }
+
+int kr_search(kr_serial ring, const char *type, const char *desc, kr_serial *out)
+{
+	long r = keyctl_search(ring, type, desc, 0);
+
+	if (r < 0)
+		return -errno;
+	*out = (kr_serial)r;
+	return 0;
+}

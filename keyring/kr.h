@@ -77,6 +77,12 @@ int kr_resolve(kr_serial spec, int create, kr_serial *out);
  * view count as absent.  -ENOTDIR when `ring` is not a keyring. */
 int kr_find(kr_serial ring, const char *type, const char *desc, kr_serial *out);
 
+/* One keyctl_search syscall: the key of `type` named `desc` reachable from
+ * `ring` (nested rings included).  For rings the caller knows to be flat it
+ * tells, cheaply, whether the key is still linked there: -ENOKEY once it was
+ * unlinked (keyctl clear), even while the key itself still lives. */
+int kr_search(kr_serial ring, const char *type, const char *desc, kr_serial *out);
+
 /* Create keyring `desc` in `parent` with permission mask `perm`.
  * A keyring of the same name already in `parent` is displaced (unlinked
  * from `parent`, atomically replaced); it is NOT reused. */

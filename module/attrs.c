@@ -297,8 +297,15 @@ static int decode_at(kt_attrs *a, const uint8_t *in, size_t len, int nested)
 	}
 	if (rc == 0 && off != len)
 		rc = -EINVAL;
-	if (rc != 0)
+	if (rc != 0) {
 		truncate_to(a, start);
+		if (a->n == 0) {
+			/* the array we may have grown: callers that decode into a
+			 * fresh container need not free it after an error */
+			free(a->v);
+			kt_attrs_init(a);
+		}
+	}
 	return rc;
 }
 

@@ -14,6 +14,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <pthread.h>
 #include "kt.h"
 
 static int mkdir_p(char *path)
@@ -135,15 +136,49 @@ out:
 	return r;
 }
 
+/* flock(2) locks belong to an open file description, which all threads of a
+ * process share: on its own it would let two threads of one process in at
+ * once, and one thread's unlock would free the other's lock.  So each lock
+ * also takes an in-process mutex (recursive: a thread may nest the store lock
+ * and a token lock, whose fds may share a bucket). */
+#define LOCK_BUCKETS 64
+static pthread_mutex_t buckets[LOCK_BUCKETS];
+static pthread_once_t buckets_once = PTHREAD_ONCE_INIT;
+
+static void buckets_init(void)
+{
+	pthread_mutexattr_t at;
+	int i;
+
+	pthread_mutexattr_init(&at);
+	pthread_mutexattr_settype(&at, PTHREAD_MUTEX_RECURSIVE);
+	for (i = 0; i < LOCK_BUCKETS; i++)
+		pthread_mutex_init(&buckets[i], &at);
+	pthread_mutexattr_destroy(&at);
+}
+
 int kt_disk_lock(int dirfd)
 {
-	while (flock(dirfd, LOCK_EX) < 0)
-		if (errno != EINTR)
-			return -errno;
+	pthread_once(&buckets_once, buckets_init);
+	pthread_mutex_lock(&buckets[(unsigned)dirfd % LOCK_BUCKETS]);
+	while (flock(dirfd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			int e = -errno;
+			pthread_mutex_unlock(&buckets[(unsigned)dirfd % LOCK_BUCKETS]);
+			return e;
+		}
+	}
 	return 0;
 }
 
 void kt_disk_unlock(int dirfd)
 {
 	(void)flock(dirfd, LOCK_UN);
+	pthread_mutex_unlock(&buckets[(unsigned)dirfd % LOCK_BUCKETS]);
+}
+
+/* After fork a parent thread may have held a bucket: start afresh. */
+void kt_disk_reset(void)
+{
+	buckets_init();
 }

@@ -39,7 +39,9 @@ static void child_after_fork(void)
 		a->os_lock = NULL;              /* may have been held by a parent thread */
 		a->lock = NULL;
 	}
+	kt_disk_reset();
 	kt_sessions_reset();
+	kt_views_reset();
 	kt_tokens_reset();
 	kt_store_reset();
 }
@@ -116,6 +118,7 @@ CK_RV kt_finalize(kt_app *a, CK_VOID_PTR reserved)
 	a->lock = a->os_lock;
 	kt_mutex_free(cb);                  /* the application's mutex: theirs to destroy */
 	kt_gl.napps_live--;
+	a->finalized = true;
 	pthread_mutex_unlock(&kt_gl.init_lock);
 	return CKR_OK;
 }

@@ -61,6 +61,7 @@ int  kt_disk_write(int dirfd, const char *name, const uint8_t *p, size_t n); /* 
 int  kt_disk_read(int dirfd, const char *name, uint8_t **p, size_t *n, size_t max);
 int  kt_disk_lock(int dirfd);                /* flock(LOCK_EX) on the directory itself */
 void kt_disk_unlock(int dirfd);
+void kt_disk_reset(void);                    /* after fork */
 
 /* ---- token metadata (meta.c) ---- */
 typedef struct {
@@ -73,7 +74,14 @@ typedef struct {
 	uint8_t  salt_so[16], salt_user[16];
 	uint8_t  wrap_so[12 + KT_SK_LEN + 16], wrap_user[12 + KT_SK_LEN + 16];
 	uint8_t  mac_key[32];                /* object-file MAC key: damage detection */
+	/* token.meta version 2 (module/tpmkey.h has the TPM side) */
+	uint32_t protection;                 /* KT_PROT_SOFTWARE (wrap_*) or KT_PROT_TPM (tpm.* files) */
+	uint32_t tpm_copies;                 /* KT_COPY_*: storage-key blobs sealed to the TPM */
+	uint32_t boot_pcr_bank, boot_pcr_mask;  /* the boot copy's PCR policy (bank in bits: 256) */
+	uint8_t  check[12 + 16 + 16];        /* a constant sealed under the storage key (TPM tokens) */
 } kt_meta;
+enum { KT_PROT_SOFTWARE = 0, KT_PROT_TPM = 1 };
+enum { KT_COPY_SO = 1, KT_COPY_USER = 2, KT_COPY_BOOT = 4 };
 int  kt_meta_load(int tokfd, kt_meta *m);            /* -ENOENT: no token here */
 int  kt_meta_save(int tokfd, const kt_meta *m);
 void kt_meta_wipe(kt_meta *m);
@@ -138,6 +146,7 @@ struct kt_token {
 	int sk_users;
 	pthread_rwlock_t lock;               /* object cache */
 	kr_serial ring, gen_key;
+	kr_serial reconciled;                /* the ring whose files we made agree */
 	uint64_t gen_seen;
 	kt_objmap *map;
 	bool dead;                           /* re-initialized or deleted */
@@ -165,6 +174,7 @@ CK_RV kt_store_each(kt_token *t, int (*fn)(void *ud, kt_object *o), void *ud);
 void  kt_store_drop_session(kt_token *t, kt_session *s);
 CK_RV kt_store_wipe_token(kt_token *t);         /* C_InitToken: every token object */
 const uint8_t *kt_session_key(void);            /* the per-process key for session objects */
+const char *kt_store_ring_desc(void);           /* "kerntok:<16 hex>" of KERNTOK_DIR */
 
 /* ---- apps, sessions, login ---- */
 enum { KT_LOGGED_OUT = 0, KT_LOGGED_USER, KT_LOGGED_SO };
@@ -194,6 +204,7 @@ struct kt_session {
 struct kt_app {
 	int index;
 	atomic_bool initialized;
+	bool finalized;                      /* its caller let it go: views.c may hand it out again */
 	kt_mutex *lock;                      /* sessions list + login table */
 	kt_mutex *os_lock;                   /* pthreads, never freed: lock outside callback mode */
 	kt_session *sessions;
@@ -201,6 +212,8 @@ struct kt_app {
 	uint32_t nsessions[KT_MAX_TOKENS], nrw[KT_MAX_TOKENS], nro[KT_MAX_TOKENS];
 };
 kt_app *kt_app_at(int index);
+kt_app *kt_view(int view);                      /* views.c: the app a view acts on */
+kt_app *kt_view_init(int view);                 /* same, for C_Initialize */
 
 /* session.c */
 CK_RV kt_session_open(kt_app *a, CK_SLOT_ID slot, CK_FLAGS flags, CK_SESSION_HANDLE *h);
@@ -213,6 +226,7 @@ CK_STATE kt_session_state(const kt_session *s);
 void  kt_sessions_drop_app(kt_app *a);
 void  kt_sessions_reset(void);                  /* after fork */
 void  kt_store_reset(void);                     /* after fork */
+void  kt_views_reset(void);                     /* after fork */
 CK_ULONG kt_session_count(CK_SLOT_ID slot, bool rw_only);
 bool  kt_app_logged(const kt_app *a, CK_SLOT_ID slot, int who);
 

@@ -1,18 +1,27 @@
 /* login.c - token initialization, PINs and the login state.
  *
  * PINs are never stored.  A PIN derives (PBKDF2-HMAC-SHA256, per-token salt,
- * >= 200,000 iterations) the key that opens the token's storage key, sealed
- * once for the SO and once for the user in token.meta.  Wrong PINs are
- * counted in token.meta under the token directory's flock, so the counter is
- * shared by every process and survives restarts.  Login state is per app
- * (per caller); the storage key is held once per process while any app is
- * logged in to the token.
+ * >= 200,000 iterations) the key that opens the token's storage key: either
+ * the storage key sealed once for the SO and once for the user in token.meta
+ * (protection software), or, with a TPM (tpmkey.c), the authValue of the
+ * storage key sealed to the TPM in tpm.so / tpm.user (protection tpm; then
+ * token.meta holds no software wrap).  Wrong PINs are counted in token.meta
+ * under the token directory's flock, so the counter is shared by every
+ * process and survives restarts; the TPM counts them too (dictionary-attack
+ * lockout -> CKR_PIN_LOCKED).  A NULL PIN logs the user in with the unlock
+ * key `kerntok unlock` put in the uid's persistent keyring (the protected
+ * authentication path).  Login state is per app (per caller); the storage
+ * key is held once per process while any app is logged in to the token.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "kt.h"
+#include "tpmkey.h"
 
 static const char aad_so[] = "kerntok so pin", aad_user[] = "kerntok user pin";
 
@@ -32,8 +41,8 @@ static void wrap_aad(uint8_t aad[48], bool so, const uint8_t uuid[16])
 	memcpy(aad + 32, uuid, 16);
 }
 
-/* Seal `sk` under a fresh salt and the key derived from `pin`. */
-static int wrap_sk(kt_meta *m, bool so, const CK_UTF8CHAR *pin, CK_ULONG n, const uint8_t *sk)
+/* Seal `sk` under a fresh salt and the key derived from `pin` (software). */
+int kt_pin_wrap(kt_meta *m, bool so, const CK_UTF8CHAR *pin, CK_ULONG n, const uint8_t *sk)
 {
 	uint8_t kek[KT_SK_LEN], aad[48], *salt = so ? m->salt_so : m->salt_user;
 	int r;
@@ -48,14 +57,48 @@ static int wrap_sk(kt_meta *m, bool so, const CK_UTF8CHAR *pin, CK_ULONG n, cons
 	return r;
 }
 
-/* Check a PIN against the token; on success *sk_out holds the storage key
- * (secret memory, caller frees).  Counts failures across processes. */
-static CK_RV verify_pin(kt_token *t, bool so, const CK_UTF8CHAR *pin, CK_ULONG n, uint8_t **sk_out)
+/* Open the storage key with a PIN: its software wrap or its TPM copy.
+ * CKR_PIN_INCORRECT is the one failure that counts as a wrong PIN. */
+static CK_RV open_with_pin(const kt_token *t, const kt_meta *m, bool so, const CK_UTF8CHAR *pin,
+                           CK_ULONG n, uint8_t **sk_out)
 {
-	uint8_t kek[KT_SK_LEN], aad[48], *sk = NULL;
+	uint8_t kek[KT_SK_LEN], aad[48], *sk;
+	CK_RV rv = CKR_OK;
+	int r;
+
+	if (m->protection == KT_PROT_TPM)
+		return kt_tpm_open_copy(t->dirfd, m, so ? KT_COPY_SO : KT_COPY_USER, pin, n, sk_out, NULL);
+	*sk_out = NULL;
+	sk = kt_secret_alloc(KT_SK_LEN);
+	if (sk == NULL)
+		return CKR_HOST_MEMORY;
+	wrap_aad(aad, so, m->uuid);
+	r = kt_pin_kek(pin, n, so ? m->salt_so : m->salt_user, m->kdf_iter, kek);
+	if (r == 0)
+		r = kt_unseal(kek, aad, sizeof aad, so ? m->wrap_so : m->wrap_user,
+		              sizeof m->wrap_so, sk);
+	kt_wipe(kek, sizeof kek);
+	if (r == -EBADMSG)
+		rv = CKR_PIN_INCORRECT;
+	else if (r < 0)
+		rv = kt_rv_from_errno(r, "PIN check");
+	if (rv == CKR_OK)
+		*sk_out = sk;
+	else
+		kt_secret_free(sk, KT_SK_LEN);
+	return rv;
+}
+
+/* Check a PIN against the token; on success *sk_out holds the storage key
+ * (secret memory, caller frees).  Counts failures across processes; with
+ * `locked` the caller holds the token directory lock already.  A NULL PIN
+ * (user only) takes the storage key from the unlock key and counts nothing. */
+static CK_RV verify_pin(kt_token *t, bool so, const CK_UTF8CHAR *pin, CK_ULONG n,
+                        uint8_t **sk_out, bool locked)
+{
+	uint8_t *sk = NULL;
 	kt_meta m;
 	CK_RV rv;
-	int r;
 
 	*sk_out = NULL;
 	rv = kt_token_refresh_meta(t);
@@ -69,28 +112,14 @@ static CK_RV verify_pin(kt_token *t, bool so, const CK_UTF8CHAR *pin, CK_ULONG n
 		goto out;
 	}
 	if (pin == NULL) {
-		rv = CKR_ARGUMENTS_BAD;
-		goto out;
+		rv = so || m.protection != KT_PROT_TPM ? CKR_ARGUMENTS_BAD : kt_unlock_read(&m, &sk);
+		goto done;
 	}
-	sk = kt_secret_alloc(KT_SK_LEN);
-	if (sk == NULL) {
-		rv = CKR_HOST_MEMORY;
+	rv = open_with_pin(t, &m, so, pin, n, &sk);
+	if (rv != CKR_OK && rv != CKR_PIN_INCORRECT)
 		goto out;
-	}
-	wrap_aad(aad, so, m.uuid);
-	r = kt_pin_kek(pin, n, so ? m.salt_so : m.salt_user, m.kdf_iter, kek);
-	if (r == 0)
-		r = kt_unseal(kek, aad, sizeof aad, so ? m.wrap_so : m.wrap_user,
-		              sizeof m.wrap_so, sk);
-	kt_wipe(kek, sizeof kek);
-	if (r == -EBADMSG) {
-		rv = CKR_PIN_INCORRECT;
-	} else if (r < 0) {
-		rv = kt_rv_from_errno(r, "PIN check");
-		goto out;
-	}
 	/* record the outcome; re-read under the lock so no count is lost */
-	if (kt_disk_lock(t->dirfd) < 0) {
+	if (!locked && kt_disk_lock(t->dirfd) < 0) {
 		rv = CKR_DEVICE_ERROR;
 		goto out;
 	}
@@ -105,7 +134,9 @@ static CK_RV verify_pin(kt_token *t, bool so, const CK_UTF8CHAR *pin, CK_ULONG n
 		}
 		pthread_mutex_unlock(&t->meta_lock);
 	}
-	kt_disk_unlock(t->dirfd);
+	if (!locked)
+		kt_disk_unlock(t->dirfd);
+done:
 	if (rv == CKR_OK) {
 		*sk_out = sk;
 		sk = NULL;
@@ -114,6 +145,15 @@ out:
 	kt_secret_free(sk, KT_SK_LEN);
 	kt_meta_wipe(&m);
 	return rv;
+}
+
+CK_RV kt_pin_open_inlock(kt_token *t, bool so, const CK_UTF8CHAR *pin, CK_ULONG n, uint8_t **sk)
+{
+	if (pin == NULL) {
+		*sk = NULL;
+		return CKR_ARGUMENTS_BAD;
+	}
+	return verify_pin(t, so, pin, n, sk, true);
 }
 
 /* The storage key is kept once per process while some app is logged in. */
@@ -152,6 +192,50 @@ static uint32_t max_tries_env(void)
 	return n >= 1 && n <= 1000 ? (uint32_t)n : KT_DEFAULT_TRIES;
 }
 
+/* The slot's directory, created if needed (kt_token_create writes its
+ * token.meta; the TPM copies go in first). */
+static int slot_dir(int tokfd, CK_SLOT_ID slot)
+{
+	char name[24];
+
+	snprintf(name, sizeof name, "%lu", slot);
+	if (mkdirat(tokfd, name, 0700) < 0 && errno != EEXIST)
+		return -1;
+	return openat(tokfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* New token material: identity, storage key, and the SO's copy of it:
+ * sealed to the TPM when there is one (tpm.so written into fd), else
+ * wrapped in m. */
+static CK_RV new_token_meta(kt_meta *m, int fd, const CK_UTF8CHAR *pin, CK_ULONG n,
+                            const CK_UTF8CHAR *label, uint8_t *sk)
+{
+	char ser[17];                       /* CK_TOKEN_INFO.serialNumber: 16 chars, no NUL */
+	CK_RV rv;
+
+	memcpy(m->label, label, 32);
+	m->max_tries = max_tries_env();
+	m->kdf_iter = KT_KDF_ITER;
+	if (kt_random(m->uuid, 16) < 0 || kt_random(m->mac_key, 32) < 0 ||
+	    kt_random(sk, KT_SK_LEN) < 0)
+		return CKR_DEVICE_ERROR;
+	snprintf(ser, sizeof ser, "%02x%02x%02x%02x%02x%02x%02x%02x", m->uuid[0], m->uuid[1],
+	         m->uuid[2], m->uuid[3], m->uuid[4], m->uuid[5], m->uuid[6], m->uuid[7]);
+	memcpy(m->serial, ser, 16);
+	if (kt_tpm_tcti_new() == NULL)
+		return kt_pin_wrap(m, true, pin, n, sk) < 0 ? CKR_DEVICE_ERROR : CKR_OK;
+	m->protection = KT_PROT_TPM;
+	m->tpm_copies = KT_COPY_SO;
+	if (kt_random(m->salt_so, 16) < 0 || kt_random(m->salt_user, 16) < 0 ||
+	    kt_sk_check_make(m, sk) < 0)
+		return CKR_DEVICE_ERROR;
+	rv = kt_tpm_seal_copy(fd, m, KT_COPY_SO, pin, n, NULL, sk);
+	if (rv != CKR_OK)
+		kt_log_line("kerntok: C_InitToken: cannot seal the storage key to the TPM; "
+		            "KERNTOK_TCTI=none makes a software-protected token");
+	return rv;
+}
+
 CK_RV kt_init_token(kt_app *a, CK_SLOT_ID slot, const CK_UTF8CHAR *pin, CK_ULONG n,
                     const CK_UTF8CHAR *label)
 {
@@ -159,7 +243,7 @@ CK_RV kt_init_token(kt_app *a, CK_SLOT_ID slot, const CK_UTF8CHAR *pin, CK_ULONG
 	kt_token *t = NULL, *nt = NULL;
 	kt_meta m;
 	CK_RV rv;
-	int dfd, locked = 0;
+	int dfd, fd = -1, locked = 0;
 
 	memset(&m, 0, sizeof m);
 	if (label == NULL)
@@ -182,38 +266,38 @@ CK_RV kt_init_token(kt_app *a, CK_SLOT_ID slot, const CK_UTF8CHAR *pin, CK_ULONG
 	rv = kt_token_get(slot, &t);
 	if (rv == CKR_OK) {
 		/* re-initialization: the SO must prove it, then everything goes */
-		rv = verify_pin(t, true, pin, n, &sk);
+		rv = verify_pin(t, true, pin, n, &sk, false);
 		if (rv != CKR_OK)
 			goto out;
 		kt_secret_free(sk, KT_SK_LEN);
 		sk = NULL;
-		rv = kt_store_wipe_token(t);
-		if (rv != CKR_OK)
-			goto out;
 	} else if (rv != CKR_TOKEN_NOT_RECOGNIZED) {
 		goto out;
 	}
 	sk = kt_secret_alloc(KT_SK_LEN);
-	if (sk == NULL) {
-		rv = CKR_HOST_MEMORY;
+	fd = slot_dir(dfd, slot);
+	if (sk == NULL || fd < 0) {
+		rv = sk == NULL ? CKR_HOST_MEMORY : CKR_DEVICE_ERROR;
 		goto out;
 	}
-	memcpy(m.label, label, 32);
-	m.max_tries = max_tries_env();
-	m.kdf_iter = KT_KDF_ITER;
-	if (kt_random(m.uuid, 16) < 0 || kt_random(m.mac_key, 32) < 0 ||
-	    kt_random(sk, KT_SK_LEN) < 0 || wrap_sk(&m, true, pin, n, sk) < 0) {
-		rv = CKR_DEVICE_ERROR;
+	/* sealing first: a TPM failure leaves the old token as it was */
+	rv = new_token_meta(&m, fd, pin, n, label, sk);
+	if (rv != CKR_OK)
 		goto out;
+	if (t != NULL) {
+		rv = kt_store_wipe_token(t);
+		if (rv != CKR_OK)
+			goto out;
+		pthread_mutex_lock(&t->meta_lock);
+		(void)kt_unlock_remove(t->meta.uuid);
+		pthread_mutex_unlock(&t->meta_lock);
 	}
-	{
-		char ser[17];                   /* CK_TOKEN_INFO.serialNumber: 16 chars, no NUL */
-		snprintf(ser, sizeof ser, "%02x%02x%02x%02x%02x%02x%02x%02x", m.uuid[0], m.uuid[1],
-		         m.uuid[2], m.uuid[3], m.uuid[4], m.uuid[5], m.uuid[6], m.uuid[7]);
-		memcpy(m.serial, ser, 16);
-	}
+	kt_tpm_drop_copies(fd, KT_COPY_USER | KT_COPY_BOOT |
+	                       (m.protection == KT_PROT_TPM ? 0 : KT_COPY_SO));
 	rv = kt_token_create(slot, &m, &nt);
 out:
+	if (fd >= 0)
+		close(fd);
 	if (locked)
 		kt_disk_unlock(dfd);
 	kt_token_put(t);
@@ -238,7 +322,7 @@ CK_RV kt_login(kt_session *s, CK_USER_TYPE who, const CK_UTF8CHAR *pin, CK_ULONG
 			return CKR_OPERATION_NOT_INITIALIZED;
 		if (a->login[slot] != KT_LOGGED_USER)
 			return CKR_USER_NOT_LOGGED_IN;
-		rv = verify_pin(s->tok, false, pin, n, &sk);
+		rv = verify_pin(s->tok, false, pin, n, &sk, false);
 		kt_secret_free(sk, KT_SK_LEN);
 		if (rv == CKR_OK) {
 			s->ctx_login = true;
@@ -264,7 +348,7 @@ CK_RV kt_login(kt_session *s, CK_USER_TYPE who, const CK_UTF8CHAR *pin, CK_ULONG
 		if (rv != CKR_OK)
 			return rv;
 	}
-	rv = verify_pin(s->tok, want == KT_LOGGED_SO, pin, n, &sk);
+	rv = verify_pin(s->tok, want == KT_LOGGED_SO, pin, n, &sk, false);
 	if (rv != CKR_OK)
 		return rv;
 	kt_mutex_lock(a->lock);
@@ -313,51 +397,69 @@ CK_RV kt_logout(kt_session *s)
 	return rv;
 }
 
-/* Write a new wrap of the storage key; the token directory is locked. */
-static CK_RV rewrap(kt_token *t, bool so, const CK_UTF8CHAR *pin, CK_ULONG n, const uint8_t *sk)
+/* Write a new copy of the storage key for a PIN: a software wrap, or a
+ * fresh TPM blob (whose file replaces the old one atomically; the salt
+ * stays, so token.meta and the blob always agree).  The caller holds the
+ * token directory lock. */
+static CK_RV rewrap_inlock(kt_token *t, bool so, const CK_UTF8CHAR *pin, CK_ULONG n,
+                           const uint8_t *sk)
 {
+	kt_meta m;
 	CK_RV rv;
 
-	if (kt_disk_lock(t->dirfd) < 0)
-		return CKR_DEVICE_ERROR;
 	rv = kt_token_refresh_meta(t);
+	if (rv != CKR_OK)
+		return rv;
+	pthread_mutex_lock(&t->meta_lock);
+	m = t->meta;
+	pthread_mutex_unlock(&t->meta_lock);
+	if (m.protection == KT_PROT_TPM)
+		rv = kt_tpm_seal_copy(t->dirfd, &m, so ? KT_COPY_SO : KT_COPY_USER, pin, n, NULL, sk);
+	kt_meta_wipe(&m);
+	if (rv != CKR_OK)
+		return rv;
+	pthread_mutex_lock(&t->meta_lock);
+	if (t->meta.protection == KT_PROT_TPM)
+		t->meta.tpm_copies |= so ? KT_COPY_SO : KT_COPY_USER;
+	else if (kt_pin_wrap(&t->meta, so, pin, n, sk) < 0)
+		rv = CKR_DEVICE_ERROR;
 	if (rv == CKR_OK) {
-		pthread_mutex_lock(&t->meta_lock);
-		if (wrap_sk(&t->meta, so, pin, n, sk) < 0) {
-			rv = CKR_DEVICE_ERROR;
+		if (so) {
+			t->meta.so_fails = 0;
 		} else {
-			if (so) {
-				t->meta.so_fails = 0;
-			} else {
-				t->meta.user_fails = 0;
-				t->meta.user_pin_set = true;
-			}
-			rv = kt_token_save_meta(t);
+			t->meta.user_fails = 0;
+			t->meta.user_pin_set = true;
 		}
-		pthread_mutex_unlock(&t->meta_lock);
+		rv = kt_token_save_meta(t);
 	}
-	kt_disk_unlock(t->dirfd);
+	pthread_mutex_unlock(&t->meta_lock);
 	return rv;
 }
 
 CK_RV kt_init_pin(kt_session *s, const CK_UTF8CHAR *pin, CK_ULONG n)
 {
+	kt_token *t = s->tok;
 	CK_RV rv;
 
-	if (s->app->login[s->tok->slot] != KT_LOGGED_SO)
+	if (s->app->login[t->slot] != KT_LOGGED_SO)
 		return CKR_USER_NOT_LOGGED_IN;
 	if (!(s->flags & CKF_RW_SESSION))
 		return CKR_SESSION_READ_ONLY;
 	rv = pin_check_len(pin, n);
 	if (rv != CKR_OK)
 		return rv;
-	return rewrap(s->tok, false, pin, n, s->tok->sk);
+	if (kt_disk_lock(t->dirfd) < 0)
+		return CKR_DEVICE_ERROR;
+	rv = rewrap_inlock(t, false, pin, n, t->sk);
+	kt_disk_unlock(t->dirfd);
+	return rv;
 }
 
 CK_RV kt_set_pin(kt_session *s, const CK_UTF8CHAR *old, CK_ULONG on,
                  const CK_UTF8CHAR *new_, CK_ULONG nn)
 {
-	bool so = s->app->login[s->tok->slot] == KT_LOGGED_SO;
+	kt_token *t = s->tok;
+	bool so = s->app->login[t->slot] == KT_LOGGED_SO;
 	uint8_t *sk = NULL;
 	CK_RV rv;
 
@@ -368,11 +470,15 @@ CK_RV kt_set_pin(kt_session *s, const CK_UTF8CHAR *old, CK_ULONG on,
 	rv = pin_check_len(new_, nn);
 	if (rv != CKR_OK)
 		return rv;
-	if (!so && !s->tok->meta.user_pin_set)
+	if (!so && !t->meta.user_pin_set)
 		return CKR_USER_PIN_NOT_INITIALIZED;
-	rv = verify_pin(s->tok, so, old, on, &sk);
+	/* one lock over check and rewrite: no PIN change slips in between */
+	if (kt_disk_lock(t->dirfd) < 0)
+		return CKR_DEVICE_ERROR;
+	rv = verify_pin(t, so, old, on, &sk, true);
 	if (rv == CKR_OK)
-		rv = rewrap(s->tok, so, new_, nn, sk);
+		rv = rewrap_inlock(t, so, new_, nn, sk);
+	kt_disk_unlock(t->dirfd);
 	kt_secret_free(sk, KT_SK_LEN);
 	return rv;
 }

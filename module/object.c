@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "kt.h"
+#include "mech.h"
 
 static bool visible(const kt_session *s, const kt_object *o)
 {
@@ -91,7 +92,9 @@ CK_RV kt_create_object(kt_session *s, CK_ATTRIBUTE *t, CK_ULONG n, CK_OBJECT_HAN
 	                         s->app->login[s->tok->slot] == KT_LOGGED_SO);
 	if (rv != CKR_OK)
 		return rv;
-	rv = kt_object_new(s, &all, h);
+	rv = kt_key_import_check(&all);     /* keys: the family validates and computes */
+	if (rv == CKR_OK)
+		rv = kt_object_new(s, &all, h);
 	kt_attrs_free(&all);
 	return rv;
 }

@@ -159,6 +159,7 @@ static void finish(kt_session *s)
 	pthread_mutex_lock(&s->lock);
 	s->closed = true;
 	kt_store_drop_session(s->tok, s);
+	(void)kr_unlink((kr_serial)s->handle, KR_PROCESS);
 	(void)kr_invalidate((kr_serial)s->handle);
 	pthread_mutex_unlock(&s->lock);
 	session_unref(s);

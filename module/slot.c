@@ -1,7 +1,14 @@
-/* slot.c - CK_SLOT_INFO and CK_TOKEN_INFO, from the disk and the kernel. */
+/* slot.c - CK_SLOT_INFO and CK_TOKEN_INFO, from the disk and the kernel.
+ * The model says how the storage key is kept ("keyring+TPM" when sealed to
+ * a TPM: "kernel keyring+TPM" does not fit the 16 bytes of the field); CKF_PROTECTED_AUTHENTICATION_PATH is set while the
+ * token is unlocked (tpmkey.h): C_Login then takes a NULL PIN. */
 #include <stdio.h>
 #include <string.h>
 #include "kt.h"
+#include "tpmkey.h"
+
+#define MODEL_SOFTWARE "kernel keyring"
+#define MODEL_TPM      "keyring+TPM"
 
 #define KT_VERSION_MAJOR 0
 #define KT_VERSION_MINOR 1
@@ -43,7 +50,9 @@ static CK_FLAGS pin_flags(uint32_t fails, uint32_t max, CK_FLAGS low, CK_FLAGS f
 CK_RV kt_get_token_info(CK_SLOT_ID slot, CK_TOKEN_INFO *info)
 {
 	kt_token *t = NULL;
+	uint8_t uuid[16];
 	kr_quota q;
+	bool tpm;
 	CK_RV rv;
 
 	kt_tokens_scan();
@@ -51,7 +60,6 @@ CK_RV kt_get_token_info(CK_SLOT_ID slot, CK_TOKEN_INFO *info)
 		return CKR_SLOT_ID_INVALID;
 	memset(info, 0, sizeof *info);
 	pad(info->manufacturerID, sizeof info->manufacturerID, "kerntok");
-	pad(info->model, sizeof info->model, "kernel keyring");
 	info->ulMaxSessionCount = CK_EFFECTIVELY_INFINITE;
 	info->ulMaxRwSessionCount = CK_EFFECTIVELY_INFINITE;
 	info->ulMaxPinLen = KT_PIN_MAX;
@@ -71,7 +79,9 @@ CK_RV kt_get_token_info(CK_SLOT_ID slot, CK_TOKEN_INFO *info)
 	}
 	rv = kt_token_get(slot, &t);
 	if (rv == CKR_TOKEN_NOT_RECOGNIZED) {
-		/* the free slot: a token that is present but not initialized */
+		/* the free slot: a token that is present but not initialized;
+		 * the model says what C_InitToken would make */
+		pad(info->model, sizeof info->model, kt_tpm_tcti_new() ? MODEL_TPM : MODEL_SOFTWARE);
 		pad(info->label, sizeof info->label, "");
 		pad(info->serialNumber, sizeof info->serialNumber, "");
 		info->ulSessionCount = info->ulRwSessionCount = 0;
@@ -80,6 +90,9 @@ CK_RV kt_get_token_info(CK_SLOT_ID slot, CK_TOKEN_INFO *info)
 	if (rv != CKR_OK)
 		return rv;
 	pthread_mutex_lock(&t->meta_lock);
+	tpm = t->meta.protection == KT_PROT_TPM;
+	memcpy(uuid, t->meta.uuid, sizeof uuid);
+	pad(info->model, sizeof info->model, tpm ? MODEL_TPM : MODEL_SOFTWARE);
 	memcpy(info->label, t->meta.label, sizeof info->label);
 	memcpy(info->serialNumber, t->meta.serial, sizeof info->serialNumber);
 	info->flags |= CKF_TOKEN_INITIALIZED;
@@ -90,6 +103,8 @@ CK_RV kt_get_token_info(CK_SLOT_ID slot, CK_TOKEN_INFO *info)
 	info->flags |= pin_flags(t->meta.so_fails, t->meta.max_tries, CKF_SO_PIN_COUNT_LOW,
 	                         CKF_SO_PIN_FINAL_TRY, CKF_SO_PIN_LOCKED);
 	pthread_mutex_unlock(&t->meta_lock);
+	if (tpm && kt_unlocked(uuid))
+		info->flags |= CKF_PROTECTED_AUTHENTICATION_PATH;
 	info->ulSessionCount = kt_session_count(slot, false);
 	info->ulRwSessionCount = kt_session_count(slot, true);
 	kt_token_put(t);

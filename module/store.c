@@ -41,6 +41,7 @@ typedef struct {
 
 static pthread_mutex_t store_lock = PTHREAD_MUTEX_INITIALIZER;
 static char store_desc[64];             /* "kerntok:<16 hex>" */
+static atomic_bool store_ready;
 static uint8_t *session_key;            /* seals this process's session objects */
 
 /* ---------- names ---------- */
@@ -85,6 +86,13 @@ static void obj_file(char *out, size_t n, const uint8_t objid[KT_OBJID_LEN])
 	snprintf(out, n, "%s.obj", h);
 }
 
+/* kt:gen names its store and slot, so that one search from @u finds it only
+ * while the whole chain @u -> store -> token ring -> kt:gen is linked. */
+static void gen_desc(char *out, size_t n, const kt_token *t)
+{
+	snprintf(out, n, "kt:gen:%.16s:%lu", store_desc + 8, t->slot);
+}
+
 static void token_desc(char *out, size_t n, const kt_token *t)
 {
 	char label[33];
@@ -116,16 +124,19 @@ void kt_store_reset(void)
 	pthread_mutex_init(&store_lock, NULL);
 	session_key = NULL;                 /* its pages were wiped on fork */
 	store_desc[0] = '\0';
+	atomic_store(&store_ready, false);
 }
 
 /* ---------- the store ring ---------- */
 
-static int store_ring(kr_serial *out)
+static int store_desc_init(void)
 {
 	char root[PATH_MAX], real[PATH_MAX];
 	uint8_t md[SHA256_DIGEST_LENGTH];
 	int r = 0;
 
+	if (atomic_load_explicit(&store_ready, memory_order_acquire))
+		return 0;                       /* hot path: computed once */
 	pthread_mutex_lock(&store_lock);
 	if (store_desc[0] == '\0') {
 		r = kt_disk_root(root, sizeof root);
@@ -135,9 +146,23 @@ static int store_ring(kr_serial *out)
 			SHA256((const uint8_t *)real, strlen(real), md);
 			memcpy(store_desc, "kerntok:", 8);
 			hex(store_desc + 8, md, 8);
+			atomic_store_explicit(&store_ready, true, memory_order_release);
 		}
 	}
 	pthread_mutex_unlock(&store_lock);
+	return r;
+}
+
+/* "kerntok:<16 hex>": the store keyring's name, for tools that show it */
+const char *kt_store_ring_desc(void)
+{
+	return store_desc_init() == 0 ? store_desc : NULL;
+}
+
+static int store_ring(kr_serial *out)
+{
+	int r = store_desc_init();
+
 	if (r < 0)
 		return r;
 	r = kr_find(KR_USER, "keyring", store_desc, out);
@@ -204,7 +229,7 @@ out:
 
 static int load_ring(kt_token *t, kr_serial store, kr_serial *ring_out)
 {
-	char desc[96];
+	char desc[96], gd[64];
 	gen_rec g;
 	kr_serial ring = 0, gk;
 	struct dirent *e;
@@ -234,7 +259,8 @@ static int load_ring(kt_token *t, kr_serial store, kr_serial *ring_out)
 	memcpy(g.magic, "KTG1", 4);
 	memcpy(g.uuid, t->meta.uuid, 16);
 	g.gen = 1;
-	r = kr_add(ring, "user", "kt:gen", &g, sizeof g, KR_PERM_SHARED, &gk);
+	gen_desc(gd, sizeof gd, t);
+	r = kr_add(ring, "user", gd, &g, sizeof g, KR_PERM_SHARED, &gk);
 	if (r == 0)
 		r = kr_link(ring, store);       /* complete: now others may see it */
 out:
@@ -261,7 +287,7 @@ static int read_gen(kr_serial gk, gen_rec *g)
 /* Find (or rebuild) the token's keyring; t->lock held for writing. */
 static int resolve_ring(kt_token *t)
 {
-	char desc[96];
+	char desc[96], gd[64];
 	kr_serial store, ring, gk;
 	gen_rec g;
 	int r, locked = 0;
@@ -270,10 +296,11 @@ static int resolve_ring(kt_token *t)
 	r = store_ring(&store);
 	if (r < 0)
 		return r;
+	gen_desc(gd, sizeof gd, t);
 	for (;;) {
 		r = kr_find(store, "keyring", desc, &ring);
 		if (r == 0)
-			r = kr_find(ring, "user", "kt:gen", &gk);
+			r = kr_find(ring, "user", gd, &gk);
 		if (r == 0)
 			r = read_gen(gk, &g);
 		if (r == 0 && memcmp(g.uuid, t->meta.uuid, 16) != 0)
@@ -286,12 +313,23 @@ static int resolve_ring(kt_token *t)
 			return r;
 		locked = 1;
 		r = kr_find(store, "keyring", desc, &ring);
-		if (r == 0 && kr_find(ring, "user", "kt:gen", &gk) == 0 && read_gen(gk, &g) == 0 &&
+		if (r == 0 && kr_find(ring, "user", gd, &gk) == 0 && read_gen(gk, &g) == 0 &&
 		    memcmp(g.uuid, t->meta.uuid, 16) == 0)
 			break;                      /* someone else loaded it meanwhile */
+		/* never rebuild a token that was deleted or re-initialized meanwhile */
+		{
+			kt_meta m;
+			int same = kt_meta_load(t->dirfd, &m) == 0 && memcmp(m.uuid, t->meta.uuid, 16) == 0;
+			kt_meta_wipe(&m);
+			if (!same) {
+				t->dead = true;
+				r = -ESTALE;
+				break;
+			}
+		}
 		r = load_ring(t, store, &ring);
 		if (r == 0)
-			r = kr_find(ring, "user", "kt:gen", &gk);
+			r = kr_find(ring, "user", gd, &gk);
 		break;
 	}
 	if (locked)
@@ -308,10 +346,10 @@ static int resolve_ring(kt_token *t)
 				i = (size_t)-1;         /* the table shifted: rescan */
 			}
 		}
-		t->gen_seen = 0;
+		__atomic_store_n(&t->gen_seen, 0, __ATOMIC_RELEASE);
 	}
-	t->ring = ring;
-	t->gen_key = gk;
+	__atomic_store_n(&t->ring, ring, __ATOMIC_RELEASE);
+	__atomic_store_n(&t->gen_key, gk, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -389,7 +427,108 @@ static int full_sync(kt_token *t, const gen_rec *g)
 			r = cache_read(t, ids[j]);
 	free(ids);
 	if (r == 0)
-		t->gen_seen = g->gen;
+		__atomic_store_n(&t->gen_seen, g->gen, __ATOMIC_RELEASE);
+	return r;
+}
+
+/* ---------- crash recovery ---------- */
+
+static int bump_gen(kt_token *t, kr_serial mod);
+
+static int cmp_objid(const void *a, const void *b)
+{
+	return memcmp(a, b, KT_OBJID_LEN);
+}
+
+static int unhex(uint8_t *out, const char *h, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < 2 * n; i++) {
+		int c = h[i], v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		if (v < 0)
+			return -1;
+		out[i / 2] = (uint8_t)(i % 2 ? out[i / 2] << 4 | v : v);
+	}
+	return 0;
+}
+
+/* Once per process and ring, under t->lock and the directory lock: make the
+ * files and the keys agree.  A create is "file, then key", a destroy "file,
+ * then key", both under the directory lock, so a process killed in the
+ * middle leaves a file without a key (a create that never returned: roll it
+ * back) or a key without a file (a destroy that never returned: finish it),
+ * plus perhaps a temporary file.  Nobody else can be mid-change now. */
+static int reconcile(kt_token *t)
+{
+	uint8_t (*ids)[KT_OBJID_LEN] = NULL, id[KT_OBJID_LEN];
+	size_t n = 0, i;
+	struct dirent *e;
+	gen_rec g;
+	DIR *d = NULL;
+	int r, fd, changed = 0;
+
+	r = read_gen(t->gen_key, &g);
+	if (r == 0)
+		r = full_sync(t, &g);
+	if (r < 0)
+		return r;
+	ids = malloc((kt_objmap_count(t->map) + 1) * sizeof *ids);
+	if (ids == NULL)
+		return -ENOMEM;
+	for (i = 0; i < kt_objmap_cap(t->map); i++) {
+		kt_object *o = kt_objmap_slot(t->map, i);
+		if (o != NULL && o->token)
+			memcpy(ids[n++], o->objid, KT_OBJID_LEN);
+	}
+	qsort(ids, n, sizeof *ids, cmp_objid);
+	fd = dup(t->objfd);
+	d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (d == NULL) {
+		free(ids);
+		return -errno;
+	}
+	rewinddir(d);
+	while ((e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+		if (e->d_name[0] == '.' && l > 4 && strcmp(e->d_name + l - 4, ".tmp") == 0) {
+			(void)unlinkat(t->objfd, e->d_name, 0);   /* a write that never finished */
+			continue;
+		}
+		if (l != 2 * KT_OBJID_LEN + 4 || strcmp(e->d_name + l - 4, ".obj") != 0 ||
+		    unhex(id, e->d_name, KT_OBJID_LEN) < 0)
+			continue;
+		if (bsearch(id, ids, n, sizeof *ids, cmp_objid) == NULL) {
+			kt_log_line("kerntok: token %lu: %s: rolled back an interrupted create",
+			            t->slot, e->d_name);
+			(void)unlinkat(t->objfd, e->d_name, 0);
+			changed = 1;
+		}
+	}
+	closedir(d);
+	for (i = 0; i < kt_objmap_cap(t->map); i++) {
+		kt_object *o = kt_objmap_slot(t->map, i);
+		char name[64];
+		if (o == NULL || !o->token)
+			continue;
+		obj_file(name, sizeof name, o->objid);
+		if (faccessat(t->objfd, name, F_OK, 0) == 0 || errno != ENOENT)
+			continue;
+		kt_log_line("kerntok: token %lu: object %d: finished an interrupted destroy",
+		            t->slot, o->handle);
+		(void)kr_unlink(o->handle, t->ring);
+		(void)kr_invalidate(o->handle);
+		kt_obj_put(kt_objmap_take(t->map, o->handle));
+		i = (size_t)-1;
+		changed = 1;
+	}
+	free(ids);
+	if (changed) {
+		(void)fsync(t->objfd);
+		r = bump_gen(t, 0);
+		if (r == 0 && read_gen(t->gen_key, &g) == 0)
+			__atomic_store_n(&t->gen_seen, g.gen, __ATOMIC_RELEASE);
+	}
 	return r;
 }
 
@@ -399,14 +538,28 @@ CK_RV kt_store_sync(kt_token *t)
 	gen_rec g;
 	int r;
 
+	kr_serial gk = __atomic_load_n(&t->gen_key, __ATOMIC_ACQUIRE), found = 0;
+	char gen_name[64];
+
 	if (t->dead)
 		return CKR_TOKEN_NOT_PRESENT;
-	if (t->gen_key != 0 && read_gen(t->gen_key, &g) == 0 &&
-	    memcmp(g.uuid, t->meta.uuid, 16) == 0 &&
+	if (store_desc_init() < 0)
+		return CKR_DEVICE_ERROR;
+	gen_desc(gen_name, sizeof gen_name, t);
+	/* uuid: fixed for a kt_token's life; gen_key/gen_seen: published atomically.
+	 * The search from @u proves kt:gen is still linked through the store and
+	 * token rings: after a `keyctl clear` or unlink the key stays readable
+	 * until the kernel's garbage collector runs; we must not trust it then. */
+	if (gk != 0 && kr_search(KR_USER, "user", gen_name, &found) == 0 && found == gk &&
+	    read_gen(gk, &g) == 0 && memcmp(g.uuid, t->meta.uuid, 16) == 0 &&
 	    g.gen == __atomic_load_n(&t->gen_seen, __ATOMIC_ACQUIRE))
 		return CKR_OK;
 	pthread_rwlock_wrlock(&t->lock);
-	r = t->gen_key != 0 ? read_gen(t->gen_key, &g) : -ENOKEY;
+	r = t->gen_key != 0 ? kr_search(KR_USER, "user", gen_name, &found) : -ENOKEY;
+	if (r == 0 && found != t->gen_key)
+		r = -ESTALE;
+	if (r == 0)
+		r = read_gen(t->gen_key, &g);
 	if (r < 0 || memcmp(g.uuid, t->meta.uuid, 16) != 0) {
 		r = resolve_ring(t);
 		if (r == 0)
@@ -414,7 +567,15 @@ CK_RV kt_store_sync(kt_token *t)
 	}
 	if (r == 0 && g.gen != t->gen_seen)
 		r = full_sync(t, &g);
+	if (r == 0 && t->reconciled != t->ring && (r = kt_disk_lock(t->dirfd)) == 0) {
+		r = reconcile(t);
+		kt_disk_unlock(t->dirfd);
+		if (r == 0)
+			t->reconciled = t->ring;
+	}
 	pthread_rwlock_unlock(&t->lock);
+	if (t->dead)
+		return CKR_TOKEN_NOT_PRESENT;
 	return kt_rv_from_errno(r, "token keyring");
 }
 
@@ -441,25 +602,38 @@ static int bump_gen(kt_token *t, kr_serial mod)
 	return kr_update(t->gen_key, &g, sizeof g);
 }
 
-/* Make sure we write into the live ring: flock, then re-validate. */
+/* Lock order everywhere: t->lock, then the token directory's flock.  Once
+ * both are held, re-check that our ring is still the live one (another
+ * process may have rebuilt it after a `keyctl clear`); if not, sync again. */
 static int change_begin(kt_token *t)
 {
-	CK_RV rv = kt_store_sync(t);
-	int r;
+	char gd[64];
+	kr_serial found;
+	int r, tries;
 
-	if (rv != CKR_OK)
-		return rv == CKR_TOKEN_NOT_PRESENT ? -ESTALE : -EIO;
-	r = kt_disk_lock(t->dirfd);
-	if (r < 0)
-		return r;
-	pthread_rwlock_wrlock(&t->lock);
-	return 0;
+	for (tries = 0; tries < 3; tries++) {
+		CK_RV rv = kt_store_sync(t);
+		if (rv != CKR_OK)
+			return rv == CKR_TOKEN_NOT_PRESENT ? -ESTALE : -EIO;
+		pthread_rwlock_wrlock(&t->lock);
+		r = kt_disk_lock(t->dirfd);
+		if (r < 0) {
+			pthread_rwlock_unlock(&t->lock);
+			return r;
+		}
+		gen_desc(gd, sizeof gd, t);
+		if (kr_search(KR_USER, "user", gd, &found) == 0 && found == t->gen_key)
+			return 0;
+		kt_disk_unlock(t->dirfd);
+		pthread_rwlock_unlock(&t->lock);
+	}
+	return -ESTALE;
 }
 
 static void change_end(kt_token *t)
 {
-	pthread_rwlock_unlock(&t->lock);
 	kt_disk_unlock(t->dirfd);
+	pthread_rwlock_unlock(&t->lock);
 }
 
 static int write_file(kt_token *t, const kt_object *o, const uint8_t *p, size_t n)
@@ -642,6 +816,12 @@ CK_RV kt_store_remove(kt_token *t, kt_object *o)
 		pthread_rwlock_wrlock(&t->lock);
 	}
 	if (r == 0) {
+		/* a token key is unlinked first: invalidation alone leaves it
+		 * listed in the ring until the garbage collector runs.  A session
+		 * key is ours alone (possessor-only: unlinked, we could no longer
+		 * invalidate it). */
+		if (o->token)
+			(void)kr_unlink(o->handle, t->ring);
 		r = kr_invalidate(o->handle);
 		if (r == -ENOKEY || r == -EKEYREVOKED)
 			r = 0;

@@ -2,15 +2,31 @@
  *
  * Every caller view i has its own set of entry points (generated from
  * include/pkcs11f.h into entry_gen.h) bound to kt_app_at(i), and its own
- * CK_FUNCTION_LIST (2.40) and CK_FUNCTION_LIST_3_0.  Today every call of
- * C_GetFunctionList / C_GetInterface returns view 0; the other views exist
- * for independent callers in one process (see docs/ARCHITECTURE.md).
- */
+ * CK_FUNCTION_LIST (2.40) and CK_FUNCTION_LIST_3_0.
+ *
+ * Each C_GetFunctionList / C_GetInterface call hands out a view of its own,
+ * as a loader calls it once per load: two libraries in one process that each
+ * load kerntok (GnuTLS via p11-kit, NSS, an OpenSSL engine) get independent
+ * initialization counts, sessions, C_CloseAllSessions and logins.
+ *
+ * A view binds at its first call.  If that call is C_Initialize, the view is
+ * a caller of its own.  If it is anything else while another view is
+ * initialized, the caller evidently initialized the library through a list it
+ * got earlier (the common "C_GetFunctionList, C_Initialize, then
+ * C_GetInterface for the 3.0 list" pattern), so the view becomes an alias of
+ * that initialized view and one caller sees one library, as the spec says.
+ * Limits: a caller that fetches a second list and calls C_Initialize on it
+ * gets a second, independent view (CKR_OK, not ALREADY_INITIALIZED); the
+ * plain exported C_* symbols are view 0, also the first view handed out;
+ * views come back when their caller C_Finalizes; past 16 callers at once the
+ * last view is shared (they behave like callers of a classic module towards
+ * each other) and the log says so.
+  */
 #include <string.h>
 #include "kt.h"
 #include "entry_gen.h"
 
-#define VIEW(I) KT_ENTRIES(I, kt_app_at(I))
+#define VIEW(I) KT_ENTRIES(I, kt_view(I))
 VIEW(0) VIEW(1) VIEW(2) VIEW(3) VIEW(4) VIEW(5) VIEW(6) VIEW(7)
 VIEW(8) VIEW(9) VIEW(10) VIEW(11) VIEW(12) VIEW(13) VIEW(14) VIEW(15)
 
@@ -32,9 +48,81 @@ static CK_INTERFACE ifaces[2] = {
 	{ (CK_CHAR *)"PKCS 11", &list240[0], 0 },
 };
 
+static struct {
+	pthread_mutex_t lock;
+	bool handed[KT_MAX_APPS];
+	_Atomic(kt_app *) bound[KT_MAX_APPS];   /* NULL until the view's first call */
+} vw = { PTHREAD_MUTEX_INITIALIZER };
+
+static kt_app *bind(int i, bool initialize)
+{
+	kt_app *a;
+	int j;
+
+	pthread_mutex_lock(&vw.lock);
+	a = atomic_load(&vw.bound[i]);
+	if (a == NULL) {
+		a = kt_app_at(i);
+		for (j = 0; !initialize && j < KT_MAX_APPS; j++) {
+			if (j != i && atomic_load(&vw.bound[j]) == kt_app_at(j) &&
+			    atomic_load(&kt_app_at(j)->initialized)) {
+				a = kt_app_at(j);
+				break;
+			}
+		}
+		atomic_store(&vw.bound[i], a);
+	}
+	pthread_mutex_unlock(&vw.lock);
+	return a;
+}
+
+/* The app a view's calls act on (the generated entry points call these). */
+kt_app *kt_view(int i)
+{
+	kt_app *a = atomic_load_explicit(&vw.bound[i], memory_order_acquire);
+
+	return a != NULL ? a : bind(i, false);
+}
+
+kt_app *kt_view_init(int i)
+{
+	kt_app *a = atomic_load_explicit(&vw.bound[i], memory_order_acquire);
+
+	return a != NULL ? a : bind(i, true);
+}
+
+/* Hand out a free view: never handed out, or its caller finalized it. */
 static int view_for_caller(void)
 {
-	return 0;
+	int i, j, v = KT_MAX_APPS - 1;
+
+	pthread_mutex_lock(&vw.lock);
+	for (i = 0; i < KT_MAX_APPS; i++) {
+		if (!vw.handed[i] || (kt_app_at(i)->finalized && !atomic_load(&kt_app_at(i)->initialized))) {
+			v = i;
+			break;
+		}
+	}
+	if (i == KT_MAX_APPS) {
+		kt_log_line("kerntok: more than %d callers in this process: view %d is shared",
+		            KT_MAX_APPS, v);
+	} else if (vw.handed[v]) {
+		/* recycled: unbind it, and let views that aliased it stand alone */
+		atomic_store(&vw.bound[v], NULL);
+		for (j = 0; j < KT_MAX_APPS; j++)
+			if (j != v && atomic_load(&vw.bound[j]) == kt_app_at(v))
+				atomic_store(&vw.bound[j], kt_app_at(j));
+	}
+	vw.handed[v] = true;
+	kt_app_at(v)->finalized = false;
+	pthread_mutex_unlock(&vw.lock);
+	return v;
+}
+
+/* After fork: the child's callers keep the views they hold. */
+void kt_views_reset(void)
+{
+	pthread_mutex_init(&vw.lock, NULL);
 }
 
 __attribute__((visibility("default")))

@@ -629,12 +629,17 @@ static int decode_status(int st)
   return -1;
 }
 
+static unsigned test_timeout = 60;
+
+void kt_child_watchdog(void) { alarm(test_timeout); }
+
 int kt_fork(int (*fn)(void *), void *arg)
 {
   fflush(NULL);
   pid_t pid = fork();
   if (pid < 0) return -1;
   if (pid == 0) {
+    kt_child_watchdog();
     int r = fn(arg);
     fflush(NULL);
     _exit(r & 0xff);
@@ -671,6 +676,8 @@ int kt_run_self(char **out, int new_session, ...)
   if (pid < 0) return -1;
   if (pid == 0) {
     dup2(pfd[1], 1);
+    signal(SIGALRM, SIG_DFL);
+    kt_child_watchdog(); /* alarms survive execve */
     execvp(argv[0], (char *const *)argv);
     fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
     _exit(127);
@@ -820,7 +827,6 @@ static struct suite_hooks {
   CU_TearDownFunc teardown;
 } hooks[64];
 static int nhooks;
-static unsigned test_timeout = 60;
 
 static void on_alarm(int sig)
 {

@@ -166,6 +166,11 @@ int kt_run_self(char **out, int new_session, ...)
 const char *kt_out_get(const char *out, const char *key, char *buf,
                        size_t sz);
 
+/* In a child process: arm the same per-test watchdog (SIGALRM) so that a
+ * hung child dies instead of outliving the test.  kt_fork() and
+ * kt_run_self() do this themselves. */
+void kt_child_watchdog(void);
+
 /* Helper-side checks (inside helper modes and forked children, where CUnit
  * must not be used): print and count failures. */
 extern int kt_hfail;

@@ -81,8 +81,12 @@ static void print_text(const char *dir, kr_serial store, const char *sdesc,
 	for (i = 0; i < n; i++) {
 		printf("token:    slot %lu \"", ti[i].t.slot);
 		cli_put_safe(stdout, ti[i].t.label, strlen(ti[i].t.label));
-		printf("\" keyring %d, %zu object%s, protection software", ti[i].ring,
-		       ti[i].objects, ti[i].objects == 1 ? "" : "s");
+		if (ti[i].ring != 0)
+			printf("\" keyring %d, %zu object%s", ti[i].ring, ti[i].objects,
+			       ti[i].objects == 1 ? "" : "s");
+		else
+			printf("\" keyring not loaded");
+		printf(", protection software");
 		if (ti[i].counters)
 			printf(", wrong PINs: user %u/%u, SO %u/%u", ti[i].user_fails, ti[i].max_tries,
 			       ti[i].so_fails, ti[i].max_tries);
@@ -122,9 +126,14 @@ static void print_json(const char *dir, kr_serial store, const char *sdesc,
 		json_obj(&j, NULL);
 		json_num(&j, "slot", ti[i].t.slot);
 		json_str(&j, "label", ti[i].t.label);
-		json_num(&j, "keyring", (unsigned long long)ti[i].ring);
+		if (ti[i].ring != 0) {
+			json_num(&j, "keyring", (unsigned long long)ti[i].ring);
+			json_num(&j, "objects", ti[i].objects);
+		} else {
+			json_null(&j, "keyring");
+			json_null(&j, "objects");
+		}
 		json_str(&j, "keyring_description", ti[i].ring_desc);
-		json_num(&j, "objects", ti[i].objects);
 		json_str(&j, "protection", "software");
 		json_obj(&j, "pin_counters");
 		if (ti[i].counters) {

@@ -6,31 +6,24 @@
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
-#include <openssl/sha.h>
 #include "cli.h"
 #include "kt.h"
 
-/* XXX duplicates store.c's store_ring() naming (SHA-256 of the store's real
- * path, first 8 bytes in hex); the module should export it. */
 int ring_store(char *dir, size_t dirlen, kr_serial *ring, char *desc, size_t desclen)
 {
-	char real[PATH_MAX];
-	uint8_t md[SHA256_DIGEST_LENGTH];
+	const char *d;
 	int r;
 
 	*ring = 0;
 	r = kt_disk_root(dir, dirlen);
-	if (r == 0 && realpath(dir, real) == NULL)
-		r = -errno;
 	if (r < 0) {
 		cli_err("store directory: %s", strerror(-r));
 		return 1;
 	}
-	if (desclen < 8 + 16 + 1)
+	d = kt_store_ring_desc();
+	if (d == NULL || strlen(d) >= desclen)
 		return 1;
-	SHA256((const uint8_t *)real, strlen(real), md);
-	memcpy(desc, "kerntok:", 8);
-	cli_hex(desc + 8, md, 8);
+	strcpy(desc, d);
 	r = kr_find(KR_USER, "keyring", desc, ring);
 	if (r == -ENOKEY) {
 		*ring = 0;                      /* no process has loaded a token yet */
@@ -83,7 +76,7 @@ int ring_objects(kr_serial ring, ring_entry **out, size_t *n)
 		if (kr_describe(ids[i], &d) < 0)
 			continue;                   /* gone meanwhile */
 		if (strcmp(d.type, "user") != 0 || strncmp(d.desc, "kt:", 3) != 0 ||
-		    strcmp(d.desc, "kt:gen") == 0)
+		    strncmp(d.desc, "kt:gen", 6) == 0)
 			continue;
 		e[*n].serial = ids[i];
 		snprintf(e[*n].desc, sizeof e[*n].desc, "%s", d.desc);

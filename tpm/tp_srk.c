@@ -212,10 +212,10 @@ void tp_srk_release(tp_ctx *ctx)
 
 int tp_srk_default(tp_ctx *ctx)
 {
-	int ret;
+	int ret = 0;
 
 	if (ctx->srk != ESYS_TR_NONE)
-		return 0;
+		goto out; /* one SRK per ctx: creating a primary is the slow part */
 	ret = load_kind(ctx, SRK_PERSISTENT);
 	if (ret != -ENOENT)
 		goto out;
@@ -228,10 +228,10 @@ out:
 
 int tp_srk_match(tp_ctx *ctx, const TPM2B_NAME *want, TPMI_ALG_PUBLIC type)
 {
-	int ret;
+	int ret = 0;
 
 	if (ctx->srk != ESYS_TR_NONE && name_eq(&ctx->srk_name, want))
-		return 0;
+		goto out;
 	tp_srk_release(ctx);
 	ret = load_kind(ctx, SRK_PERSISTENT);
 	if (ret == 0 && name_eq(&ctx->srk_name, want))

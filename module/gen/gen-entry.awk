@@ -39,10 +39,13 @@ END {
 			call = call ", " aname[f, j]
 		}
 		if (sig == "") sig = "void"
-		body = "\tCK_RV rv;\n\tif (kt_log_level == 0)\n\t\treturn kt_e_" substr(fname[f], 3) "(A" call ");\n"
-		body = body "\tkt_clog_begin(A, \"" fname[f] "\");\n"
+		# C_Initialize binds a fresh view to itself (views.c); every other call
+		# may bind it to the caller's already-initialized view
+		app = (fname[f] == "C_Initialize") ? "kt_view_init(I)" : "A"
+		body = "\tkt_app *a_ = " app ";\n\tCK_RV rv;\n\tif (kt_log_level == 0)\n\t\treturn kt_e_" substr(fname[f], 3) "(a_" call ");\n"
+		body = body "\tkt_clog_begin(a_, \"" fname[f] "\");\n"
 		for (j = 1; j <= nargs[f]; j++) body = body logarg(f, j, "in")
-		body = body "\trv = kt_e_" substr(fname[f], 3) "(A" call ");\n"
+		body = body "\trv = kt_e_" substr(fname[f], 3) "(a_" call ");\n"
 		for (j = 1; j <= nargs[f]; j++) body = body logarg(f, j, "out")
 		body = body "\tkt_clog_end(rv);\n\treturn rv;\n"
 		printf "#define KT_ENTRY_%s(I, A) \\\n", fname[f]
