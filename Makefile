@@ -7,8 +7,9 @@ bindir   ?= $(PREFIX)/bin
 datadir  ?= $(PREFIX)/share
 B        ?= build
 SAN      ?=
-CFLAGS   ?= -O2 -g
-CFLAGS   += -std=gnu11 -fPIC -Wall -Wextra -Werror -Wno-missing-field-initializers \
+OPT      ?= -O2 -g
+CFLAGS   ?=
+override CFLAGS += $(OPT) -std=gnu11 -fPIC -Wall -Wextra -Werror -Wno-missing-field-initializers \
             -fvisibility=hidden -D_GNU_SOURCE -Iinclude -I. -Imodule -I$(B)/gen $(SAN)
 LDFLAGS  += $(SAN)
 LIBS      = -lkeyutils -lkcapi -ltss2-esys -ltss2-tctildr -ltss2-mu -ltss2-rc -lcrypto -lpthread
@@ -42,9 +43,13 @@ $(B)/gen/entry_gen.h: include/pkcs11f.h module/gen/gen-entry.awk
 
 $(call obj,$(MOD_SRC)): $(B)/gen/entry_gen.h
 
+# quiet by default; make V=1 shows the commands
+Q := $(if $(V),,@)
+
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 
@@ -65,7 +70,8 @@ $(B)/kerntok: $(call obj,$(TOOL_SRC)) $(ALL_LIBS)
 
 $(B)/tests/%: tests/%.c $(call obj,$(TESTLIB)) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests -Ikeyring -Ikcapi -Itpm $< $(call obj,$(TESTLIB)) $(ALL_LIBS) $(LDFLAGS) $(LIBS) -lcunit -ldl -o $@
+	@$(if $(Q),echo "  TEST    $@")
+	$(Q)$(CC) $(CFLAGS) -Itests -Ikeyring -Ikcapi -Itpm $< $(call obj,$(TESTLIB)) $(ALL_LIBS) $(LDFLAGS) $(LIBS) -lcunit -ldl -o $@
 
 # Layer rule: nothing below module/ may know PKCS#11.
 check-deps:
@@ -96,7 +102,7 @@ check-kernel: $(B)/tests/test_kcapi
 	@tests/kernel-check.sh $(B)/tests/test_kcapi
 
 asan: deps
-	$(MAKE) B=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" CFLAGS="-O1 -g" all
+	$(MAKE) B=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" OPT="-O1 -g" all
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  KT_ASAN=1 tests/run-unit.sh build-asan $(patsubst $(B)/%,build-asan/%,$(TESTS))
 
@@ -106,7 +112,7 @@ valgrind: all
 demo: deps all
 	@tools/demo.sh $(B)
 
-install: all
+install: $(B)/kerntok-pkcs11.so $(B)/kerntok
 	install -d $(DESTDIR)$(libdir)/pkcs11 $(DESTDIR)$(bindir) $(DESTDIR)$(datadir)/p11-kit/modules
 	install -m 0644 $(B)/kerntok-pkcs11.so $(DESTDIR)$(libdir)/pkcs11/kerntok-pkcs11.so
 	install -m 0755 $(B)/kerntok $(DESTDIR)$(bindir)/kerntok

@@ -9,10 +9,64 @@
  * kt_object), so the copy can never be stale; it is wiped with the object.
  * Visibility and login are still checked on every open, exactly as
  * object.c's kt_object_open does: a cached key is no more usable than an
- * uncached one. */
+ * uncached one.
+ *
+ * Lookups.  kt_store_lookup brings the token's object cache up to the
+ * keyring first, which costs keyring syscalls (a search from @u and a read,
+ * ~10 us): more than a whole short AES-GCM or HMAC operation.  A key lookup
+ * here syncs at most once per KEY_SYNC_NS per token and otherwise reads the
+ * cache under the token's read lock.  Changes made in this process are in
+ * the cache at once (the store updates it under the write lock); another
+ * process's changes are seen within KEY_SYNC_NS, and a handle the cache
+ * does not know always gets a full lookup.
+ * XXX the store could offer this as kt_store_lookup_recent(). */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "crypt.h"
+#include "objmap.h"
+
+#define KEY_SYNC_NS 1000000u             /* 1 ms */
+
+static struct {
+	_Atomic(kt_token *) tok;
+	_Atomic uint64_t at;             /* CLOCK_MONOTONIC ns of the last sync */
+} synced[KT_MAX_TOKENS];
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);     /* vDSO: no syscall */
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static CK_RV lookup(kt_session *s, CK_OBJECT_HANDLE h, kt_object **out)
+{
+	kt_token *t = s->tok;
+	CK_SLOT_ID slot = t->slot;
+	uint64_t now = mono_ns();
+	kt_object *o = NULL;
+	CK_RV rv;
+
+	*out = NULL;
+	if (h != 0 && h <= INT32_MAX && slot < KT_MAX_TOKENS && !t->dead &&
+	    atomic_load(&synced[slot].tok) == t && now - atomic_load(&synced[slot].at) < KEY_SYNC_NS) {
+		pthread_rwlock_rdlock(&t->lock);
+		o = kt_objmap_get(t->map, (kr_serial)h);
+		if (o != NULL)
+			*out = kt_obj_get(o);
+		pthread_rwlock_unlock(&t->lock);
+		if (o != NULL)
+			return CKR_OK;
+	}
+	rv = kt_store_lookup(t, h, out);
+	if ((rv == CKR_OK || rv == CKR_OBJECT_HANDLE_INVALID) && slot < KT_MAX_TOKENS) {
+		atomic_store(&synced[slot].at, now);
+		atomic_store(&synced[slot].tok, t);
+	}
+	return rv;
+}
 
 typedef struct {
 	kt_attrs attrs;                  /* immutable once published */
@@ -90,7 +144,7 @@ CK_RV kt_key_open(kt_session *s, CK_OBJECT_HANDLE h, kt_key *k)
 	CK_RV rv;
 
 	memset(k, 0, sizeof *k);
-	rv = kt_store_lookup(s->tok, h, &o);
+	rv = lookup(s, h, &o);
 	if (rv == CKR_OK)
 		rv = may_use(s, o);
 	if (rv != CKR_OK)
@@ -194,7 +248,7 @@ static CK_RV type_ok(const kt_mech *m, int fn, CK_OBJECT_CLASS cls, CK_KEY_TYPE 
 		return cls == CKO_SECRET_KEY ? CKR_OK : CKR_KEY_TYPE_INCONSISTENT;
 	if (m->key_type == CKK_GENERIC_SECRET)
 		return cls == CKO_SECRET_KEY && generic_like(t) ? CKR_OK : CKR_KEY_TYPE_INCONSISTENT;
-	if (t != m->key_type)
+	if (m->key_type == KT_KEY_ECDH ? t != CKK_EC && t != CKK_EC_MONTGOMERY : t != m->key_type)
 		return CKR_KEY_TYPE_INCONSISTENT;
 	if (kt_key_type_secret(t))
 		return cls == CKO_SECRET_KEY ? CKR_OK : CKR_KEY_TYPE_INCONSISTENT;

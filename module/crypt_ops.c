@@ -63,7 +63,8 @@ static void op_end(kt_session *s, int kind)
 	kt_session_set_op(s, kind, NULL);
 }
 
-/* End the operation unless rv keeps it alive. */
+/* End the operation unless rv keeps it alive (ending it also consumes a
+ * context login). */
 static CK_RV settle(kt_session *s, int kind, CK_RV rv)
 {
 	if (rv != CKR_BUFFER_TOO_SMALL)
@@ -147,12 +148,6 @@ static int room(CK_BYTE *out, CK_ULONG *outlen, CK_ULONG need, CK_RV *rv)
 	return 1;
 }
 
-/* A completed operation consumes the context login. */
-static CK_RV done(kt_session *s, int kind, CK_RV rv)
-{
-	return settle(s, kind, rv);
-}
-
 CK_RV kt_crypt_oneshot(kt_session *s, int kind, const CK_BYTE *in, CK_ULONG n,
                        CK_BYTE *out, CK_ULONG *outlen)
 {
@@ -169,7 +164,7 @@ CK_RV kt_crypt_oneshot(kt_session *s, int kind, const CK_BYTE *in, CK_ULONG n,
 		return settle(s, kind, CKR_FUNCTION_NOT_SUPPORTED);
 	if (!room(out, outlen, c->mech->ops->out_len(c, n, true), &rv))
 		return rv == CKR_OK ? rv : settle(s, kind, rv);
-	return done(s, kind, c->mech->ops->oneshot(c, in, n, out, outlen));
+	return settle(s, kind, c->mech->ops->oneshot(c, in, n, out, outlen));
 }
 
 CK_RV kt_crypt_update(kt_session *s, int kind, const CK_BYTE *in, CK_ULONG n,
@@ -207,7 +202,7 @@ CK_RV kt_crypt_final(kt_session *s, int kind, CK_BYTE *out, CK_ULONG *outlen)
 		return settle(s, kind, CKR_FUNCTION_NOT_SUPPORTED);
 	if (!room(out, outlen, c->mech->ops->out_len(c, 0, true), &rv))
 		return rv == CKR_OK ? rv : settle(s, kind, rv);
-	return done(s, kind, c->mech->ops->final(c, out, outlen));
+	return settle(s, kind, c->mech->ops->final(c, out, outlen));
 }
 
 CK_RV kt_crypt_verify(kt_session *s, const CK_BYTE *in, CK_ULONG n,

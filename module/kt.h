@@ -172,6 +172,7 @@ CK_RV kt_store_replace(kt_token *t, kt_object *old, const kt_attrs *all);
 CK_RV kt_store_remove(kt_token *t, kt_object *o);
 CK_RV kt_store_each(kt_token *t, int (*fn)(void *ud, kt_object *o), void *ud);
 void  kt_store_drop_session(kt_token *t, kt_session *s);
+void  kt_store_forget_opened(kt_token *t);       /* last logout: drop opened key material */
 CK_RV kt_store_wipe_token(kt_token *t);         /* C_InitToken: every token object */
 const uint8_t *kt_session_key(void);            /* the per-process key for session objects */
 const char *kt_store_ring_desc(void);           /* "kerntok:<16 hex>" of KERNTOK_DIR */

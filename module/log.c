@@ -68,3 +68,10 @@ void kt_debug(const char *fmt, ...)
 	vlog(fmt, ap);
 	va_end(ap);
 }
+
+/* Calls made before C_Initialize (they fail, and should be seen failing)
+ * are logged too: read KERNTOK_LOG when the module is loaded. */
+__attribute__((constructor)) static void log_at_load(void)
+{
+	kt_log_init();
+}

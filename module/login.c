@@ -115,6 +115,12 @@ static CK_RV verify_pin(kt_token *t, bool so, const CK_UTF8CHAR *pin, CK_ULONG n
 		rv = so || m.protection != KT_PROT_TPM ? CKR_ARGUMENTS_BAD : kt_unlock_read(&m, &sk);
 		goto done;
 	}
+	if (n > KT_PIN_MAX) {
+		/* never one of our PINs; and the KDF takes an int length, so
+		 * 2^32 + 4 would have read as 4 (and ~0 as strlen) */
+		rv = CKR_PIN_INCORRECT;
+		goto out;
+	}
 	rv = open_with_pin(t, &m, so, pin, n, &sk);
 	if (rv != CKR_OK && rv != CKR_PIN_INCORRECT)
 		goto out;
@@ -127,7 +133,12 @@ static CK_RV verify_pin(kt_token *t, bool so, const CK_UTF8CHAR *pin, CK_ULONG n
 		uint32_t *f;
 		pthread_mutex_lock(&t->meta_lock);
 		f = so ? &t->meta.so_fails : &t->meta.user_fails;
-		if (rv == CKR_PIN_INCORRECT || *f != 0) {
+		if (*f >= t->meta.max_tries) {
+			/* other processes used up the tries while our KDF ran:
+			 * this guess gets no answer (else N guessers started
+			 * together would all be answered, whatever the limit) */
+			rv = CKR_PIN_LOCKED;
+		} else if (rv == CKR_PIN_INCORRECT || *f != 0) {
 			*f = rv == CKR_PIN_INCORRECT ? *f + 1 : 0;
 			if (kt_token_save_meta(t) != CKR_OK && rv == CKR_OK)
 				rv = CKR_DEVICE_ERROR;
@@ -171,12 +182,17 @@ static void sk_hold(kt_token *t, uint8_t *sk)
 
 static void sk_release(kt_token *t)
 {
+	bool last = false;
+
 	pthread_mutex_lock(&t->meta_lock);
 	if (t->sk_users > 0 && --t->sk_users == 0) {
 		kt_secret_free(t->sk, KT_SK_LEN);
 		t->sk = NULL;
+		last = true;
 	}
 	pthread_mutex_unlock(&t->meta_lock);
+	if (last)
+		kt_store_forget_opened(t);   /* and the keys opened with it */
 }
 
 const uint8_t *kt_token_key(kt_token *t)

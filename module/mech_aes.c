@@ -19,11 +19,20 @@ typedef struct {
 	kc_mode mode;
 	bool enc, pad;
 	bool busy;                       /* a message is half done in k */
-	size_t taglen;                   /* GCM */
 	uint64_t total, emitted;         /* bytes given to k / that k gave back */
 	uint8_t part[16];                /* CBC_PAD decrypt: the held-back tail */
 	size_t npart;
+	/* GCM: the message's parameters, kept so that a long one-shot message
+	 * can go through kc_aes_oneshot (no copy of the data, and AF_ALG when
+	 * kc picks it); the AAD reaches k with the first data otherwise */
+	size_t taglen, ivlen, aadlen, klen;
+	bool aad_pending;
+	uint8_t *aad;                    /* aad_in, or malloc'ed */
+	uint8_t aad_in[64], iv[KC_GCM_IV_MAX], key[32];
 } aes_op;
+
+/* GCM one-shot messages from this size on skip kc_cipher's buffering */
+#define GCM_DIRECT_MIN 4096
 
 static void aes_free(kt_op *op)
 {
@@ -34,6 +43,8 @@ static void aes_free(kt_op *op)
 		kc_cipher_free(a->k);
 	else
 		kt_sym_give_cipher(a->home, a->k);
+	if (a->aad != NULL && a->aad != a->aad_in)
+		free(a->aad);                    /* AAD is not secret */
 	kt_wipe(a, sizeof *a);
 	free(a);
 }
@@ -111,10 +122,18 @@ static CK_RV arm(aes_op *a, const CK_MECHANISM *p)
 		r = kc_cipher_set_iv(a->k, iv, ivlen);
 		if (r == 0)
 			r = kc_cipher_set_tag_len(a->k, a->taglen);
-		if (r == 0 && aadlen != 0)
-			r = kc_cipher_set_aad(a->k, aad, aadlen);
-		/* the AAD went in: from here on the message is under way */
-		a->busy = r == 0 && aadlen != 0;
+		if (r != 0)
+			break;
+		/* the application's parameter need not outlive this call: copy */
+		memcpy(a->iv, iv, ivlen);
+		a->ivlen = ivlen;
+		a->aad = aadlen <= sizeof a->aad_in ? a->aad_in : malloc(aadlen);
+		if (a->aad == NULL)
+			return CKR_HOST_MEMORY;
+		if (aadlen != 0)
+			memcpy(a->aad, aad, aadlen);
+		a->aadlen = aadlen;
+		a->aad_pending = aadlen != 0;
 		break;
 	}
 	if (r == -EINVAL)
@@ -147,6 +166,10 @@ static CK_RV aes_init(const kt_mech *m, const CK_MECHANISM *p, const kt_attrs *k
 	a->k = KT_SYM_TAKE(a->home);
 	if (a->k == NULL)
 		rv = kt_sym_rv(kc_cipher_new(&a->k, a->mode, a->enc, v, n));
+	if (a->mode == KC_AES_GCM) {
+		memcpy(a->key, v, n);
+		a->klen = n;
+	}
 	if (rv == CKR_OK)
 		rv = arm(a, p);
 	if (rv != CKR_OK) {
@@ -190,6 +213,21 @@ static CK_RV len_rv(const aes_op *a)
 	return a->enc ? CKR_DATA_LEN_RANGE : CKR_ENCRYPTED_DATA_LEN_RANGE;
 }
 
+/* GCM: the AAD goes first, with the first data or at the end. */
+static int aad_flush(aes_op *a)
+{
+	int r = 0;
+
+	if (a->aad_pending) {
+		a->aad_pending = false;
+		a->busy = true;
+		r = kc_cipher_set_aad(a->k, a->aad, a->aadlen);
+		if (r != 0)
+			a->busy = false;             /* kc ended the message */
+	}
+	return r;
+}
+
 /* Give n bytes to k. */
 static CK_RV feed(aes_op *a, const CK_BYTE *in, size_t n, CK_BYTE *out, size_t *w)
 {
@@ -199,7 +237,9 @@ static CK_RV feed(aes_op *a, const CK_BYTE *in, size_t n, CK_BYTE *out, size_t *
 		*w = 0;
 		return CKR_OK;
 	}
-	r = kc_cipher_update(a->k, in, n, out, w);
+	r = aad_flush(a);
+	if (r == 0)
+		r = kc_cipher_update(a->k, in, n, out, w);
 	if (r != 0) {
 		a->busy = false;                 /* kc ended the message */
 		*w = 0;
@@ -269,7 +309,9 @@ static CK_RV finish(aes_op *a, CK_BYTE *out, size_t *w)
 	size_t zero = 0;
 	int r;
 
-	r = kc_cipher_final(a->k, out != NULL ? out : dummy, out != NULL ? w : &zero);
+	r = aad_flush(a);
+	if (r == 0)
+		r = kc_cipher_final(a->k, out != NULL ? out : dummy, out != NULL ? w : &zero);
 	a->busy = false;
 	if (r == -EBADMSG)
 		return CKR_ENCRYPTED_DATA_INVALID;
@@ -343,6 +385,21 @@ static CK_RV aes_final(kt_crypt *c, CK_BYTE *out, CK_ULONG *outlen)
 	return rv;
 }
 
+/* A whole GCM message in one kc call, straight into out. */
+static CK_RV gcm_direct(aes_op *a, const CK_BYTE *in, CK_ULONG n, CK_BYTE *out, CK_ULONG *outlen)
+{
+	size_t w = *outlen;
+	int r = kc_aes_oneshot(KC_AES_GCM, a->enc, a->key, a->klen, a->iv, a->ivlen,
+	                       a->aad, a->aadlen, a->taglen, in, n, out, &w);
+
+	if (r != 0 && !a->enc)
+		kt_wipe(out, n - a->taglen);     /* the kernel may have written some */
+	*outlen = r == 0 ? w : 0;
+	if (r == -EBADMSG)
+		return CKR_ENCRYPTED_DATA_INVALID;
+	return kt_sym_rv(r);
+}
+
 static CK_RV aes_oneshot(kt_crypt *c, const CK_BYTE *in, CK_ULONG n, CK_BYTE *out, CK_ULONG *outlen)
 {
 	aes_op *a = (aes_op *)c;
@@ -355,6 +412,8 @@ static CK_RV aes_oneshot(kt_crypt *c, const CK_BYTE *in, CK_ULONG n, CK_BYTE *ou
 		return len_rv(a);
 	if (a->mode == KC_AES_GCM && !a->enc && n < a->taglen)
 		return CKR_ENCRYPTED_DATA_LEN_RANGE;
+	if (a->mode == KC_AES_GCM && n >= GCM_DIRECT_MIN)
+		return gcm_direct(a, in, n, out, outlen);
 	rv = aes_update(c, in, n, out, &w);
 	if (rv != CKR_OK)
 		return rv;

@@ -38,6 +38,7 @@ typedef struct {
 } gen_rec;
 
 #define MAX_OBJ_FILE (64u * 1024)
+#define MAX_PAYLOAD 32767u              /* what a "user" key holds */
 
 static pthread_mutex_t store_lock = PTHREAD_MUTEX_INITIALIZER;
 static char store_desc[64];             /* "kerntok:<16 hex>" */
@@ -213,6 +214,16 @@ static int load_one(kt_token *t, kr_serial ring, const char *name)
 	r = read_obj_file(t, name, &p, &n);
 	if (r == 0)
 		r = kt_obj_decode(p, n, &o);
+	if (r == 0) {
+		/* a whole, valid file of another object under this name */
+		char id[2 * KT_OBJID_LEN + 1];
+		hex(id, o.objid, KT_OBJID_LEN);
+		if (strncmp(id, name, 2 * KT_OBJID_LEN) != 0) {
+			kt_attrs_free(&o.attrs);
+			free(o.sealed);
+			r = -EBADMSG;
+		}
+	}
 	if (r < 0) {
 		kt_log_line("kerntok: token %lu: object file %s is damaged (%s); skipped",
 		            t->slot, name, strerror(-r));
@@ -224,7 +235,10 @@ static int load_one(kt_token *t, kr_serial ring, const char *name)
 	free(o.sealed);
 out:
 	free(p);
-	return r == -EBADMSG || r == -EINVAL ? 0 : r;
+	/* this file is bad (MAC, format, not a regular file, a symlink, too
+	 * big): the others are still served.  Anything else (no memory, no
+	 * fds, I/O) fails the whole load, to be tried again. */
+	return r == -EBADMSG || r == -EINVAL || r == -ELOOP || r == -EFBIG ? 0 : r;
 }
 
 static int load_ring(kt_token *t, kr_serial store, kr_serial *ring_out)
@@ -532,8 +546,20 @@ static int reconcile(kt_token *t)
 	return r;
 }
 
-/* Fast path: one read of kt:gen, no lock.  Slow path under the write lock. */
+/* Fast path: one read of kt:gen, no lock (plus, with `chain`, one search that
+ * proves the ring is still linked).  Slow path under the write lock.
+ * Enumerations (find) check the chain, so an admin's `keyctl clear` shows at
+ * once; a lookup by handle (every C_*Init) reads kt:gen only: a cleared ring
+ * is noticed there at the next enumeration or once the kernel collected it,
+ * while a destroy in another process (which bumps kt:gen) is seen at once. */
+static CK_RV store_sync(kt_token *t, bool chain);
+
 CK_RV kt_store_sync(kt_token *t)
+{
+	return store_sync(t, true);
+}
+
+static CK_RV store_sync(kt_token *t, bool chain)
 {
 	gen_rec g;
 	int r;
@@ -550,7 +576,7 @@ CK_RV kt_store_sync(kt_token *t)
 	 * The search from @u proves kt:gen is still linked through the store and
 	 * token rings: after a `keyctl clear` or unlink the key stays readable
 	 * until the kernel's garbage collector runs; we must not trust it then. */
-	if (gk != 0 && kr_search(KR_USER, "user", gen_name, &found) == 0 && found == gk &&
+	if (gk != 0 && (!chain || (kr_search(KR_USER, "user", gen_name, &found) == 0 && found == gk)) &&
 	    read_gen(gk, &g) == 0 && memcmp(g.uuid, t->meta.uuid, 16) == 0 &&
 	    g.gen == __atomic_load_n(&t->gen_seen, __ATOMIC_ACQUIRE))
 		return CKR_OK;
@@ -677,6 +703,8 @@ CK_RV kt_store_add(kt_token *t, kt_attrs *all, kt_session *s, kt_object **out)
 	}
 	if (r == 0)
 		r = kt_obj_encode(all, o->objid, priv, key, t->meta.uuid, &p, &n);
+	if (r == 0 && n > MAX_PAYLOAD)
+		r = -EDQUOT;                    /* refused before anything is written */
 	if (r == -EACCES) {
 		free(o);
 		return CKR_USER_NOT_LOGGED_IN;
@@ -753,6 +781,8 @@ CK_RV kt_store_replace(kt_token *t, kt_object *old, const kt_attrs *all)
 		return CKR_HOST_MEMORY;
 	r = kt_obj_encode(all, old->objid, kt_attrs_bool(all, CKA_PRIVATE, CK_FALSE), key,
 	                  t->meta.uuid, &p, &n);
+	if (r == 0 && n > MAX_PAYLOAD)
+		r = -EDQUOT;                    /* else the file would change and the key not */
 	if (r == -EACCES) {
 		free(d);
 		return CKR_USER_NOT_LOGGED_IN;
@@ -845,7 +875,7 @@ CK_RV kt_store_lookup(kt_token *t, CK_OBJECT_HANDLE h, kt_object **out)
 	*out = NULL;
 	if (h == 0 || h > INT32_MAX)
 		return CKR_OBJECT_HANDLE_INVALID;
-	rv = kt_store_sync(t);
+	rv = store_sync(t, false);
 	if (rv != CKR_OK)
 		return rv;
 	pthread_rwlock_rdlock(&t->lock);
@@ -888,6 +918,27 @@ void kt_store_drop_session(kt_token *t, kt_session *s)
 			i = (size_t)-1;
 		}
 	}
+	pthread_rwlock_unlock(&t->lock);
+}
+
+/* The last login of this process to the token ended: key material opened
+ * for operations (crypt.c parks it on the cached objects) must not outlive
+ * it in ordinary heap.  The token objects that carry such a cache leave the
+ * cache (an operation still running keeps its own reference until it ends);
+ * the next sync reads them again, sealed, from the keyring. */
+void kt_store_forget_opened(kt_token *t)
+{
+	size_t i;
+
+	pthread_rwlock_wrlock(&t->lock);
+	for (i = 0; i < kt_objmap_cap(t->map); i++) {
+		kt_object *o = kt_objmap_slot(t->map, i);
+		if (o != NULL && o->token && atomic_load(&o->cache.p) != NULL) {
+			kt_obj_put(kt_objmap_take(t->map, o->handle));
+			i = (size_t)-1;         /* the table shifted: rescan */
+		}
+	}
+	__atomic_store_n(&t->gen_seen, 0, __ATOMIC_RELEASE);
 	pthread_rwlock_unlock(&t->lock);
 }
 

@@ -7,6 +7,7 @@
  * when another process re-initializes or deletes a token its uuid changes
  * and our old kt_token is marked dead (sessions on it then fail cleanly).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -98,6 +99,36 @@ fail:
 	return NULL;
 }
 
+/* Only "." / "..", unfinished temporary files and (at top level) an empty
+ * objects/ directory: what a C_InitToken that died before writing
+ * token.meta leaves.  Takes its own fd. */
+static bool dir_holds_nothing(int fd, bool top)
+{
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+	bool empty = d != NULL;
+
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	rewinddir(d);
+	while (empty && (e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (e->d_name[0] == '.' && l > 4 && !strcmp(e->d_name + l - 4, ".tmp"))
+			continue;
+		if (top && !strcmp(e->d_name, "objects") &&
+		    dir_holds_nothing(openat(dirfd(d), "objects", O_RDONLY | O_DIRECTORY | O_CLOEXEC), false))
+			continue;
+		empty = false;
+	}
+	closedir(d);
+	return empty;
+}
+
 /* Bring slot `i` in line with the disk.  reg.lock held. */
 static void scan_slot_inlock(unsigned i)
 {
@@ -112,6 +143,12 @@ static void scan_slot_inlock(unsigned i)
 	r = fd < 0 ? -errno : kt_meta_load(fd, &m);
 	if (r == -EBADMSG) {
 		kt_log_line("kerntok: token %u: token.meta is damaged; slot skipped", i);
+		reg.damaged |= 1ull << i;
+	} else if (r < 0 && fd >= 0 && !(r == -ENOENT && dir_holds_nothing(dup(fd), true))) {
+		/* a token's directory whose token.meta is gone or unreadable is
+		 * not a free slot: C_InitToken there would bury its objects */
+		kt_log_line("kerntok: token %u: token.meta %s (%s); slot skipped", i,
+		            r == -ENOENT ? "is missing" : "is unreadable", strerror(-r));
 		reg.damaged |= 1ull << i;
 	}
 	if (r < 0) {

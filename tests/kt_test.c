@@ -660,6 +660,17 @@ int kt_run_self(char **out, int new_session, ...)
     argv[n++] = "session";
     argv[n++] = "-";
   }
+  /* under `make valgrind` the helpers run under valgrind as well */
+  const char *vg = getenv("KT_VALGRIND");
+  if (vg && !strcmp(vg, "1")) {
+    argv[n++] = "valgrind";
+    argv[n++] = "-q";
+    argv[n++] = "--error-exitcode=99";
+    argv[n++] = "--leak-check=full";
+    argv[n++] = "--errors-for-leak-kinds=definite";
+    if (access("tests/valgrind.supp", R_OK) == 0)
+      argv[n++] = "--suppressions=tests/valgrind.supp";
+  }
   argv[n++] = kt_self;
   argv[n++] = "helper";
   va_start(ap, new_session);

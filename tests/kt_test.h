@@ -24,6 +24,67 @@
 #include <CUnit/CUnit.h>
 #include "pkcs11.h"
 
+/* Link-level names.  These helpers are linked into every test binary, and
+ * some binaries also link module objects that have kt_* symbols of their
+ * own (kt_login, kt_find, kt_free_slot, kt_init_token, ...).  So that the
+ * two never collide, every helper's real symbol is ktt_*; sources keep
+ * using the kt_* names.  (A file must not include both this header and the
+ * module's kt.h.) */
+#define kt_GetFunctionList ktt_GetFunctionList
+#define kt_GetInterface ktt_GetInterface
+#define kt_GetInterfaceList ktt_GetInterfaceList
+#define kt_attr ktt_attr
+#define kt_attr_bool ktt_attr_bool
+#define kt_attr_ul ktt_attr_ul
+#define kt_cert_der ktt_cert_der
+#define kt_cert_der_len ktt_cert_der_len
+#define kt_cert_parts ktt_cert_parts
+#define kt_check ktt_check
+#define kt_check_rv ktt_check_rv
+#define kt_child_watchdog ktt_child_watchdog
+#define kt_cleanup_store ktt_cleanup_store
+#define kt_contains ktt_contains
+#define kt_dl ktt_dl
+#define kt_find ktt_find
+#define kt_find_label ktt_find_label
+#define kt_fini ktt_fini
+#define kt_fork ktt_fork
+#define kt_free_slot ktt_free_slot
+#define kt_fresh_token ktt_fresh_token
+#define kt_hex ktt_hex
+#define kt_hfail ktt_hfail
+#define kt_init ktt_init
+#define kt_init_token ktt_init_token
+#define kt_key_describe ktt_key_describe
+#define kt_key_find ktt_key_find
+#define kt_key_list ktt_key_list
+#define kt_label ktt_label
+#define kt_load ktt_load
+#define kt_login ktt_login
+#define kt_main ktt_main
+#define kt_mk_data ktt_mk_data
+#define kt_mk_secret ktt_mk_secret
+#define kt_module_path ktt_module_path
+#define kt_msleep ktt_msleep
+#define kt_now ktt_now
+#define kt_open ktt_open
+#define kt_out_get ktt_out_get
+#define kt_pad ktt_pad
+#define kt_padded_eq ktt_padded_eq
+#define kt_run_self ktt_run_self
+#define kt_rvname ktt_rvname
+#define kt_self ktt_self
+#define kt_slot_by_label ktt_slot_by_label
+#define kt_slots ktt_slots
+#define kt_state ktt_state
+#define kt_store_desc ktt_store_desc
+#define kt_store_keyring ktt_store_keyring
+#define kt_suite ktt_suite
+#define kt_test ktt_test
+#define kt_tmpdir ktt_tmpdir
+#define kt_token_flags ktt_token_flags
+#define kt_token_keyring ktt_token_keyring
+
 #ifndef CKA_UNIQUE_ID
 #define CKA_UNIQUE_ID 0x00000004UL
 #endif
@@ -159,6 +220,7 @@ int kt_fork(int (*fn)(void *), void *arg);
 /* Runs this binary as "<self> helper <args...>" (NULL-terminated), inside
  * `keyctl session -` when new_session.  stdout is captured into *out
  * (malloc'd, NUL-terminated; may be NULL), stderr is passed through.
+ * With KT_VALGRIND=1 the helper runs under valgrind (exit 99 on errors).
  * Returns the exit status as kt_fork() does. */
 int kt_run_self(char **out, int new_session, ...)
     __attribute__((sentinel));

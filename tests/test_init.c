@@ -454,9 +454,9 @@ static void test_initialize_callbacks_and_flag(void)
 /* ------------------------------------------------------------------ */
 /* 8 threads race C_Initialize: exactly one CKR_OK.  Then the same for
  * C_Finalize: exactly one CKR_OK, the rest CKR_CRYPTOKI_NOT_INITIALIZED.
- * The threaded tests run in a forked child (which, as the contract allows,
- * calls C_Initialize itself) so that a crash fails only this test; the
- * child reports with KT_H and its exit status. */
+ * The threaded tests run in a helper process (this binary re-executed) so
+ * that a crash fails only this test; it reports with KT_H and its exit
+ * status. */
 #define NRACE 8
 static pthread_barrier_t race_bar;
 static CK_RV race_rv[NRACE];
@@ -499,9 +499,8 @@ static void run_race(void *(*fn)(void *), CK_RV others, const char *what,
        round, ok, other, kt_rvname(others));
 }
 
-static int race_child(void *unused)
+static int race_child(void)
 {
-  (void)unused;
   for (int r = 0; r < 20 && !kt_hfail; r++) {
     CK_ULONG n = 0;
     run_race(race_init, CKR_CRYPTOKI_ALREADY_INITIALIZED, "C_Initialize", r);
@@ -515,7 +514,7 @@ static int race_child(void *unused)
 
 static void test_initialize_race(void)
 {
-  int st = kt_fork(race_child, NULL);
+  int st = kt_run_self(NULL, 0, "race", NULL);
   KT_CHECK(st == 0, "C_Initialize/C_Finalize race child: %s %d (see the "
            "messages above)", st > 128 ? "killed by signal" : "exit",
            st > 128 ? st - 128 : st);
@@ -600,10 +599,10 @@ static void *busy_loop(void *p)
   return NULL;
 }
 
-static int busy_child(void *unused)
+static int busy_child(CK_SLOT_ID slot)
 {
   CK_SESSION_HANDLE s;
-  (void)unused;
+  busy_slot = slot;
   if (KT_HRV(kt_init(), CKR_OK) != CKR_OK) return 1;
   for (int round = 0; round < 5 && !kt_hfail; round++) {
     pthread_t t[NBUSY];
@@ -649,7 +648,9 @@ static void test_finalize_while_busy(void)
     KT_OK(kt_mk_data(s, 1, 0, lab, "v", 1, &h));
   }
   KT_OK(p11->C_Finalize(NULL));
-  int st = kt_fork(busy_child, NULL);
+  char sl[24];
+  snprintf(sl, sizeof sl, "%lu", (unsigned long)busy_slot);
+  int st = kt_run_self(NULL, 0, "busy", sl, NULL);
   KT_CHECK(st == 0, "C_Finalize-while-busy child: %s %d (see the messages "
            "above)", st > 128 ? "killed by signal" : "exit",
            st > 128 ? st - 128 : st);
@@ -709,7 +710,9 @@ static void test_fork(void)
   KT_OK(kt_mk_data(c.s, 0, 0, "fork-sess", "c", 1, &c.sobj));
 
   int st = kt_fork(fork_child, &c);
-  KT_CHECK(st == 0, "forked child reported failures (exit %d)", st);
+  KT_CHECK(st == 0, "forked child reported failures (exit %d%s)", st,
+           st == 99 ? ": valgrind errors in the child; rerun valgrind with "
+                      "--child-silent-after-fork=no to see them" : "");
 
   /* parent unaffected: session, login state, objects */
   CK_STATE state = 99;
@@ -720,6 +723,39 @@ static void test_fork(void)
   KT_CHECK(!strcmp(lab, "fork-sess"), "session object label '%s'", lab);
   KT_OK(kt_label(c.s, c.pub, lab, sizeof lab));
   KT_OK(p11->C_Finalize(NULL));
+}
+
+/* ------------------------------------------------------------------ */
+/* contract: KERNTOK_LOG=calls:/path logs every C_* call with CK_RV names */
+static void test_call_log(void)
+{
+  char path[256], *buf = NULL;
+  size_t cap = 0;
+  snprintf(path, sizeof path, "%s/calls.log", kt_tmpdir());
+  char env[300];
+  snprintf(env, sizeof env, "calls:%s", path);
+  setenv("KERNTOK_LOG", env, 1);
+  int st1 = kt_run_self(NULL, 0, "uninit", NULL);
+  int st2 = kt_run_self(NULL, 0, "tokinfo", "0", NULL);
+  unsetenv("KERNTOK_LOG");
+  KT_CHECK(st1 == 0 && st2 == 0, "helpers ran (%d %d)", st1, st2);
+  FILE *f = fopen(path, "r");
+  if (!KT_CHECK(f != NULL, "call log %s written", path)) return;
+  size_t len = 0;
+  for (;;) {
+    if (len + 4096 > cap) buf = realloc(buf, cap = cap ? 2 * cap : 65536);
+    size_t r = fread(buf + len, 1, cap - len - 1, f);
+    if (!r) break;
+    len += r;
+  }
+  buf[len] = 0;
+  fclose(f);
+  static const char *want[] = {"C_GetSlotList", "CKR_CRYPTOKI_NOT_INITIALIZED",
+                               "C_Initialize", "C_GetTokenInfo", "CKR_OK",
+                               "C_Finalize"};
+  for (size_t i = 0; i < KT_ARRAY_LEN(want); i++)
+    KT_CHECK(strstr(buf, want[i]) != NULL, "call log mentions %s", want[i]);
+  free(buf);
 }
 
 /* ------------------------------------------------------------------ */
@@ -746,11 +782,21 @@ static void register_suites(void)
           test_initialize_race);
   kt_test(s, "C_Finalize while threads are busy", test_finalize_while_busy);
 
+  kt_test(s, "KERNTOK_LOG call log", test_call_log);
+
   s = kt_suite("fork", NULL, NULL, make_sure_finalized, make_sure_finalized);
   kt_test(s, "fork: child re-initializes, parent unaffected", test_fork);
 }
 
+static int helper(int argc, char **argv)
+{
+  if (!strcmp(argv[0], "race") && argc == 1) return race_child();
+  if (!strcmp(argv[0], "busy") && argc == 2)
+    return busy_child(strtoul(argv[1], NULL, 0));
+  return -1;
+}
+
 int main(int argc, char **argv)
 {
-  return kt_main(argc, argv, register_suites, NULL);
+  return kt_main(argc, argv, register_suites, helper);
 }

@@ -174,6 +174,19 @@ static void test_foreign_session_handle(void)
   KT_OK(p11->C_CloseSession(s));
 }
 
+/* The keyrings may be created lazily: make the module use the token's
+ * objects first (a search in a fresh session). */
+static void touch_token(CK_SLOT_ID slot)
+{
+  CK_SESSION_HANDLE s;
+  CK_OBJECT_HANDLE h[4];
+  CK_ULONG n;
+  if (KT_OK(kt_open(slot, 0, &s))) {
+    KT_OK(kt_find(s, NULL, 0, h, 4, &n));
+    KT_OK(p11->C_CloseSession(s));
+  }
+}
+
 /* ================================================================== */
 /* the keyring and disk layout of the contract */
 static void check_object_key(CK_OBJECT_HANDLE h, key_serial_t tr,
@@ -204,6 +217,7 @@ static void test_layout(void)
   struct stat st;
   CK_SESSION_HANDLE s;
   CK_OBJECT_HANDLE pub, priv, cert, sec, psec, sobj;
+  touch_token(xslot);
   KT_OK_F(kt_open(xslot, 1, &s));
 
   char sd[64];
@@ -270,6 +284,51 @@ static void test_layout(void)
   KT_OK(p11->C_CloseSession(s));
   KT_CHECK(!in_keyring(KEY_SPEC_PROCESS_KEYRING, (key_serial_t)s),
            "closed session keyring unlinked from @p");
+}
+
+/* token keyring description: label with trailing blanks trimmed, internal
+ * blanks kept, all 32 bytes when full; follows a re-initialization */
+static void test_token_keyring_names(void)
+{
+  CK_SLOT_ID a, b;
+  char want[96], desc[256];
+  KT_OK_F(kt_fresh_token("a b", SO_PIN, USER_PIN, &a));
+  KT_OK_F(kt_fresh_token("0123456789abcdef0123456789ABCDEF", SO_PIN,
+                         USER_PIN, &b));
+  touch_token(a);
+  touch_token(b);
+  key_serial_t ka = kt_token_keyring(a), kb = kt_token_keyring(b);
+  snprintf(want, sizeof want, "kt:token:%lu:a b", (unsigned long)a);
+  KT_CHECK(ka > 0 && !kt_key_describe(ka, NULL, 0, desc, sizeof desc) &&
+               !strcmp(desc, want),
+           "token keyring '%s', expected '%s'", ka > 0 ? desc : "-", want);
+  snprintf(want, sizeof want,
+           "kt:token:%lu:0123456789abcdef0123456789ABCDEF", (unsigned long)b);
+  KT_CHECK(kb > 0 && !kt_key_describe(kb, NULL, 0, desc, sizeof desc) &&
+               !strcmp(desc, want),
+           "token keyring '%s', expected '%s'", kb > 0 ? desc : "-", want);
+  /* re-initialized with another label */
+  CK_UTF8CHAR lab[32];
+  kt_pad(lab, sizeof lab, "renamed");
+  KT_OK(p11->C_InitToken(a, (CK_UTF8CHAR_PTR)SO_PIN, 8, lab));
+  touch_token(a);
+  ka = kt_token_keyring(a);
+  snprintf(want, sizeof want, "kt:token:%lu:renamed", (unsigned long)a);
+  KT_CHECK(ka > 0 && !kt_key_describe(ka, NULL, 0, desc, sizeof desc) &&
+               !strcmp(desc, want),
+           "after re-init: token keyring '%s', expected '%s'",
+           ka > 0 ? desc : "-", want);
+  char pre[64];
+  snprintf(pre, sizeof pre, "kt:token:%lu:", (unsigned long)a);
+  key_serial_t *v = NULL;
+  int n = kt_key_list(kt_store_keyring(), &v), same = 0;
+  for (int i = 0; i < n; i++) {
+    if (kt_key_describe(v[i], NULL, 0, desc, sizeof desc)) continue;
+    same += !strncmp(desc, pre, strlen(pre));
+  }
+  free(v);
+  KT_CHECK(same == 1, "%d token keyrings for slot %lu", same,
+           (unsigned long)a);
 }
 
 /* ================================================================== */
@@ -808,6 +867,7 @@ static void register_suites(void)
           test_same_handle_new_session_keyring);
   kt_test(s, "session handles are per process", test_foreign_session_handle);
   kt_test(s, "keyring and disk layout", test_layout);
+  kt_test(s, "token keyring names", test_token_keyring_names);
   kt_test(s, "reload from disk", test_reload_from_disk);
   kt_test(s, "kill -9 during creation", test_kill9_during_create);
   kt_test(s, "key quota -> CKR_DEVICE_MEMORY", test_quota);

@@ -1,7 +1,9 @@
 #!/bin/bash
 # demo.sh - kerntok end to end: a token made through the module, objects
 # written by a stock PKCS#11 application (pkcs11-tool), the same objects seen
-# as kernel keys and from a second process, then the token deleted again.
+# as kernel keys and from a second process, the storage key sealed to a TPM
+# and unlocked without a PIN, then the token deleted again.
+# The TPM: /dev/tpmrm0 when present, else a swtpm started (and stopped) here.
 # Usage: tools/demo.sh <build dir>   (make demo)
 set -euo pipefail
 
@@ -18,14 +20,17 @@ KERNTOK_DIR=$(mktemp -d /tmp/kerntok-demo.XXXXXX)
 WORK=$KERNTOK_DIR/work            # scratch files, removed with the store
 
 # Keyrings outlive this script (they hang off @u): invalidate ours on any exit.
+# The unlock key lives in the persistent keyring: lock; swtpm: stop it by PID.
 cleanup() {
 	local rc=$? rings
 	set +e
+	"$K" lock --token demo >/dev/null 2>&1
 	rings=$("$K" info --json 2>/dev/null | "$PY" -c '
 import json, sys
 d = json.load(sys.stdin)
 print(" ".join(str(t["keyring"]) for t in d["tokens"] if t["keyring"]), d["keyring"] or "")')
 	for r in $rings; do keyctl invalidate "$r" 2>/dev/null; done
+	[ -n "${SWTPM_PID:-}" ] && swtpm_stop
 	rm -rf "$KERNTOK_DIR"
 	exit $rc
 }
@@ -36,6 +41,20 @@ run() { printf '$ %s\n' "$*"; "$@"; }
 
 mkdir -m 700 "$WORK"
 printf '%s\n' "$SO_PIN" > "$WORK/so.pin"
+
+# The TPM every step uses (KERNTOK_TCTI): the kernel's resource manager when
+# there is one, else a throw-away swtpm (one client at a time: every kerntok
+# process opens it only for the length of one operation).
+SWTPM_PID=
+if [ -c /dev/tpmrm0 ] && [ -r /dev/tpmrm0 ] && [ -w /dev/tpmrm0 ]; then
+	export KERNTOK_TCTI=device:/dev/tpmrm0
+elif command -v swtpm >/dev/null; then
+	. "$(dirname "$0")/../tests/swtpm.sh"
+	swtpm_start "$KERNTOK_DIR/swtpm"        # exports KERNTOK_TCTI, SWTPM_PID
+else
+	export KERNTOK_TCTI=none
+	echo "(no /dev/tpmrm0 and no swtpm: the token is protected in software; TPM step skipped)"
+fi
 
 step "1. a token in a fresh store ($KERNTOK_DIR), made through the module"
 run "$K" init --label demo --so-pin-file "$WORK/so.pin" --pin "$PIN" --max-tries 5
@@ -64,6 +83,24 @@ step "6. store, keyrings, PIN counters, key quota, crypto engine"
 run "$K" info
 
 # crypto (after issue 3): keygen + sign with pkcs11-tool and openssl
+
+if [ "$KERNTOK_TCTI" != none ]; then
+	step "6b. the storage key is sealed to the TPM ($KERNTOK_TCTI): no software wrap on disk"
+	run "$K" status --token demo
+	step "    a boot copy sealed to PCR values, no PIN (kerntok-unlock@demo.service runs unlock)"
+	run "$K" seal --token demo --boot --pcrs sha256:0,2,4,7 --pin "$PIN"
+	run "$K" unlock --token demo
+	run "$K" status --token demo
+	step "    unlocked: pkcs11-tool logs in without a PIN (protected authentication path)"
+	pkcs11-tool --module "$M" --list-token-slots 2>/dev/null | grep -E 'token (label|model|flags)'
+	run "${P11[@]}" --login --list-objects --type data </dev/null
+	step "    locked again: a PIN is needed"
+	run "$K" lock --token demo
+	if "${P11[@]}" --login --list-objects </dev/null >/dev/null 2>&1; then
+		echo "unexpected: login without PIN after lock"; exit 1
+	fi
+	echo "(pkcs11-tool --login without --pin now fails: no terminal to ask on)"
+fi
 
 step "7. delete the token: SO PIN checked, keyring invalidated, directory removed"
 run "$K" delete-token --token demo --so-pin-file "$WORK/so.pin"

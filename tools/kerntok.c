@@ -5,12 +5,21 @@
  */
 #include <string.h>
 #include "cli.h"
+#include "cmd_tpm.h"
+
+int cmd_bench(int argc, char **argv);   /* cmd_bench.c */
 
 static const struct cmd cmds[] = {
 	{ "init",         cmd_init,         "initialize a token in the free slot" },
 	{ "list",         cmd_list,         "list tokens and their objects (keyctl view)" },
 	{ "info",         cmd_info,         "store, keyrings, PIN counters, key quota, crypto engine" },
 	{ "delete-token", cmd_delete_token, "remove a token: its keyring and its directory" },
+	{ "bench",        cmd_bench,        "measure PKCS#11 operations (kerntok, other modules, OpenSSL)" },
+	{ "status",       cmd_status,       "protection (tpm/software), sealed copies, locked/unlocked" },
+	{ "seal",         cmd_seal,         "seal a token's storage key to the TPM; --boot: boot copy" },
+	{ "unseal",       cmd_unseal,       "back to software protection; --boot: drop the boot copy" },
+	{ "unlock",       cmd_unlock,       "boot copy -> keyring: C_Login with a NULL PIN works" },
+	{ "lock",         cmd_lock,         "remove the unlock key: PINs needed again" },
 };
 
 static void usage(FILE *f)
