@@ -5,6 +5,7 @@ PREFIX   ?= /usr/local
 libdir   ?= $(PREFIX)/lib/$(shell $(CC) -print-multiarch 2>/dev/null)
 bindir   ?= $(PREFIX)/bin
 datadir  ?= $(PREFIX)/share
+unitdir  ?= $(PREFIX)/lib/systemd/system
 B        ?= build
 SAN      ?=
 OPT      ?= -O2 -g
@@ -117,6 +118,7 @@ install: $(B)/kerntok-pkcs11.so $(B)/kerntok
 	install -m 0644 $(B)/kerntok-pkcs11.so $(DESTDIR)$(libdir)/pkcs11/kerntok-pkcs11.so
 	install -m 0755 $(B)/kerntok $(DESTDIR)$(bindir)/kerntok
 	printf 'module: %s\n' "$(libdir)/pkcs11/kerntok-pkcs11.so" > $(DESTDIR)$(datadir)/p11-kit/modules/kerntok.module
+	sed 's|@bindir@|$(bindir)|g' tools/kerntok-unlock@.service | install -D -m 0644 /dev/stdin $(DESTDIR)$(unitdir)/kerntok-unlock@.service
 
 clean:
 	rm -rf build build-asan

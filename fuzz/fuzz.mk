@@ -29,14 +29,13 @@ FUZZ_ENV     := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allocator_may_retur
 
 .PHONY: fuzz fuzz-build fuzz-check fuzz-corpus fuzz-libs fuzz-check-libs
 
-# The layers' libraries, once per flavour.  CFLAGS goes through the
-# environment: on the command line it would replace the Makefile's own flags.
+# The layers' libraries, once per flavour (OPT and SAN: see the Makefile).
 fuzz-libs:
-	@CFLAGS="-O1 -g" $(MAKE) --no-print-directory B=$(FUZZ_B) CC=$(FUZZ_CC) \
+	@$(MAKE) --no-print-directory B=$(FUZZ_B) CC=$(FUZZ_CC) OPT="-O1 -g" \
 	  SAN="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" $(call fuzz_libs,$(FUZZ_B))
 
 fuzz-check-libs:
-	@CFLAGS="-O1 -g" $(MAKE) --no-print-directory B=$(FUZZ_CHECK_B) CC=$(CC) \
+	@$(MAKE) --no-print-directory B=$(FUZZ_CHECK_B) CC=$(CC) OPT="-O1 -g" \
 	  SAN="$(FUZZ_SAN)" $(call fuzz_libs,$(FUZZ_CHECK_B))
 
 fuzz-build: fuzz-libs

@@ -11,61 +11,17 @@
  * object.c's kt_object_open does: a cached key is no more usable than an
  * uncached one.
  *
- * Lookups.  kt_store_lookup brings the token's object cache up to the
- * keyring first, which costs keyring syscalls (a search from @u and a read,
- * ~10 us): more than a whole short AES-GCM or HMAC operation.  A key lookup
- * here syncs at most once per KEY_SYNC_NS per token and otherwise reads the
- * cache under the token's read lock.  Changes made in this process are in
- * the cache at once (the store updates it under the write lock); another
- * process's changes are seen within KEY_SYNC_NS, and a handle the cache
- * does not know always gets a full lookup.
- * XXX the store could offer this as kt_store_lookup_recent(). */
+ * Lookups go through kt_store_lookup: one read of the token's kt:gen key, so
+ * a key destroyed by another process is refused at once.  Prepared keys are
+ * purged when the last login to the token ends (kt_store_purge). */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "crypt.h"
 #include "objmap.h"
 
-#define KEY_SYNC_NS 1000000u             /* 1 ms */
-
-static struct {
-	_Atomic(kt_token *) tok;
-	_Atomic uint64_t at;             /* CLOCK_MONOTONIC ns of the last sync */
-} synced[KT_MAX_TOKENS];
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);     /* vDSO: no syscall */
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static CK_RV lookup(kt_session *s, CK_OBJECT_HANDLE h, kt_object **out)
 {
-	kt_token *t = s->tok;
-	CK_SLOT_ID slot = t->slot;
-	uint64_t now = mono_ns();
-	kt_object *o = NULL;
-	CK_RV rv;
-
-	*out = NULL;
-	if (h != 0 && h <= INT32_MAX && slot < KT_MAX_TOKENS && !t->dead &&
-	    atomic_load(&synced[slot].tok) == t && now - atomic_load(&synced[slot].at) < KEY_SYNC_NS) {
-		pthread_rwlock_rdlock(&t->lock);
-		o = kt_objmap_get(t->map, (kr_serial)h);
-		if (o != NULL)
-			*out = kt_obj_get(o);
-		pthread_rwlock_unlock(&t->lock);
-		if (o != NULL)
-			return CKR_OK;
-	}
-	rv = kt_store_lookup(t, h, out);
-	if ((rv == CKR_OK || rv == CKR_OBJECT_HANDLE_INVALID) && slot < KT_MAX_TOKENS) {
-		atomic_store(&synced[slot].at, now);
-		atomic_store(&synced[slot].tok, t);
-	}
-	return rv;
+	return kt_store_lookup(s->tok, h, out);
 }
 
 typedef struct {
@@ -205,6 +161,33 @@ static const struct {
 	[KT_FN_GENERATE_PAIR] = { CKF_GENERATE_KEY_PAIR, 0, false },
 };
 
+/* Mechanisms the current-mechanisms spec gives no parameter: one supplied
+ * anyway is CKR_MECHANISM_PARAM_INVALID, not silently ignored. */
+static const CK_MECHANISM_TYPE no_param[] = {
+	CKM_RSA_PKCS_KEY_PAIR_GEN, CKM_RSA_PKCS, CKM_RSA_X_509, CKM_MD5_RSA_PKCS,
+	CKM_SHA1_RSA_PKCS, CKM_ECDSA_KEY_PAIR_GEN, CKM_ECDSA, CKM_ECDSA_SHA1,
+	CKM_ECDSA_SHA224, CKM_ECDSA_SHA256, CKM_ECDSA_SHA384, CKM_ECDSA_SHA512,
+	CKM_SHA256_RSA_PKCS, CKM_SHA384_RSA_PKCS, CKM_SHA512_RSA_PKCS, CKM_SHA224_RSA_PKCS,
+	CKM_SHA3_256_RSA_PKCS, CKM_SHA3_384_RSA_PKCS, CKM_SHA3_512_RSA_PKCS,
+	CKM_SHA3_224_RSA_PKCS, CKM_EC_EDWARDS_KEY_PAIR_GEN, CKM_EC_MONTGOMERY_KEY_PAIR_GEN,
+	CKM_ECDSA_SHA3_224, CKM_ECDSA_SHA3_256, CKM_ECDSA_SHA3_384, CKM_ECDSA_SHA3_512,
+	CKM_SHA_1, CKM_SHA_1_HMAC, CKM_SHA256, CKM_SHA256_HMAC, CKM_SHA224, CKM_SHA224_HMAC,
+	CKM_SHA384, CKM_SHA384_HMAC, CKM_SHA512, CKM_SHA512_HMAC,
+	CKM_SHA3_256, CKM_SHA3_256_HMAC, CKM_SHA3_224, CKM_SHA3_224_HMAC,
+	CKM_SHA3_384, CKM_SHA3_384_HMAC, CKM_SHA3_512, CKM_SHA3_512_HMAC,
+	CKM_GENERIC_SECRET_KEY_GEN, CKM_AES_KEY_GEN, CKM_AES_ECB, CKM_AES_CMAC,
+};
+
+static bool takes_no_param(CK_MECHANISM_TYPE t)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof no_param / sizeof no_param[0]; i++)
+		if (no_param[i] == t)
+			return true;
+	return false;
+}
+
 CK_RV kt_mech_for(const CK_MECHANISM *pm, int fn, const kt_mech **out)
 {
 	const kt_mech *m;
@@ -217,6 +200,8 @@ CK_RV kt_mech_for(const CK_MECHANISM *pm, int fn, const kt_mech **out)
 	m = kt_mech_find(pm->mechanism);
 	if (m == NULL || fn < 0 || fn >= KT_FN_COUNT || !(m->flags & fn_tab[fn].flag))
 		return CKR_MECHANISM_INVALID;
+	if ((pm->pParameter != NULL || pm->ulParameterLen != 0) && takes_no_param(pm->mechanism))
+		return CKR_MECHANISM_PARAM_INVALID;
 	*out = m;
 	return CKR_OK;
 }

@@ -938,6 +938,29 @@ void kt_store_forget_opened(kt_token *t)
 			i = (size_t)-1;         /* the table shifted: rescan */
 		}
 	}
+	/* session objects live only here: swap each opened one for a fresh
+	 * parse of its key (ours: possessed), so the opened copy goes with the
+	 * last operation that still holds it */
+	for (i = 0; i < kt_objmap_cap(t->map); i++) {
+		kt_object *o = kt_objmap_slot(t->map, i), *n;
+		uint8_t *p;
+		size_t len;
+		if (o == NULL || o->token || atomic_load(&o->cache.p) == NULL)
+			continue;
+		if (kr_read(o->handle, &p, &len) < 0)
+			continue;
+		n = calloc(1, sizeof *n);
+		if (n != NULL && kt_obj_decode(p, len, n) == 0) {
+			atomic_init(&n->refs, 1);
+			n->handle = o->handle;
+			n->owner = o->owner;
+			n->app = o->app;
+			(void)kt_objmap_set(t->map, n);   /* replaces in place: no shift */
+		} else {
+			free(n);
+		}
+		kr_free_secret(p, len);
+	}
 	__atomic_store_n(&t->gen_seen, 0, __ATOMIC_RELEASE);
 	pthread_rwlock_unlock(&t->lock);
 }

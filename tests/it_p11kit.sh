@@ -30,7 +30,12 @@ for f in "$PROXY" "$CLIENT"; do
 done
 
 if [ "$(id -u)" = 0 ] && [ -z "${KT_P11KIT_NS:-}" ]; then
-	exec unshare --mount --propagation private env KT_P11KIT_NS=1 bash "$0" "$@"
+	if unshare --mount --propagation private true 2>/dev/null; then
+		exec unshare --mount --propagation private env KT_P11KIT_NS=1 bash "$0" "$@"
+	fi
+	# no mount namespace (a restricted container): the module config cannot be
+	# installed without touching the system's; only the socket part runs
+	KT_P11KIT_NS=none
 fi
 
 W=$(mktemp -d /tmp/kt-it-p11kit.XXXXXX)
@@ -50,7 +55,14 @@ print(" ".join(str(t["keyring"]) for t in d["tokens"] if t["keyring"]), d["keyri
 trap cleanup EXIT
 
 # ---- module config ----
-if [ -n "${KT_P11KIT_NS:-}" ]; then
+CONF=1
+if [ "${KT_P11KIT_NS:-}" = none ]; then
+	CONF=
+	MODDIR=$W/unused
+	mkdir -p "$MODDIR"
+	note "root without a mount namespace: p11-kit ignores user config for root;" \
+	     "list-modules, p11tool, proxy and remote: config checks SKIPPED"
+elif [ -n "${KT_P11KIT_NS:-}" ]; then
 	MODDIR=$W/modules
 	mkdir -p "$MODDIR"
 	mount --bind "$MODDIR" /usr/share/p11-kit/modules || fail "bind mount in the namespace"
@@ -63,7 +75,9 @@ fi
 printf 'module: %s\n' "$M" > "$MODDIR/kerntok.module"
 
 "$K" init --label "$LABEL" --so-pin "$SO" --pin "$PIN" >/dev/null
+echo "p11-kit data" > "$W/data"
 
+if [ -n "$CONF" ]; then
 # ---- p11-kit list-modules ----
 p11-kit list-modules > "$W/lm" 2>&1 || { cat "$W/lm"; fail "p11-kit list-modules"; }
 has -E "^kerntok: $M" "$W/lm" || { cat "$W/lm"; fail "list-modules: no kerntok module"; }
@@ -76,7 +90,6 @@ p11tool --list-tokens > "$W/tok" 2>&1 || { cat "$W/tok"; fail "p11tool --list-to
 has "token=$LABEL" "$W/tok" || { cat "$W/tok"; fail "p11tool does not see token=$LABEL"; }
 URL=$(grep -m1 "URL: .*token=$LABEL" "$W/tok" | sed 's/.*URL: //')
 ok "p11tool --list-tokens: $URL"
-echo "p11-kit data" > "$W/data"
 GNUTLS_PIN=$PIN p11tool --login --write --label gnutls-data --no-mark-private \
 	--secret-key 00112233445566778899aabbccddeeff "$URL" > "$W/gw" 2>&1 ||
 	note "p11tool --write of a secret key: $(tail -1 "$W/gw")"
@@ -94,6 +107,7 @@ pkcs11-tool --module "$M" --token-label "$LABEL" --login --pin "$PIN" -O > "$W/p
 	{ cat "$W/po"; fail "direct: list objects"; }
 has "label: *'via-proxy'" "$W/po" || { cat "$W/po"; fail "object written via the proxy not seen directly"; }
 ok "pkcs11-tool via p11-kit-proxy.so serves the token; its object is seen directly"
+fi
 
 # ---- remoting: p11-kit server + p11-kit-client.so ----
 p11-kit server -f --provider "$M" -n "$W/sock" "pkcs11:token=$LABEL" > "$W/srv.out" 2> "$W/srv.err" &
@@ -108,7 +122,7 @@ pkcs11-tool --module "$CLIENT" -L > "$W/cl" 2>&1 || { cat "$W/cl"; fail "client 
 has -E "token label +: $LABEL" "$W/cl" || { cat "$W/cl"; fail "client: token not listed"; }
 pkcs11-tool --module "$CLIENT" --login --pin "$PIN" -O > "$W/co" 2>&1 ||
 	{ cat "$W/co"; fail "client: list objects"; }
-has "label: *'via-proxy'" "$W/co" || { cat "$W/co"; fail "client: objects not listed"; }
+[ -z "$CONF" ] || has "label: *'via-proxy'" "$W/co" || { cat "$W/co"; fail "client: objects not listed"; }
 pkcs11-tool --module "$CLIENT" --login --pin "$PIN" --write-object "$W/data" \
 	--type data --label via-remote > "$W/cw" 2>&1 || { cat "$W/cw"; fail "client: write object"; }
 "$K" list > "$W/kl" 2>&1 || { cat "$W/kl"; fail "kerntok list"; }
@@ -140,6 +154,10 @@ SRV_PID=
 ok "p11-kit server stopped"
 
 # ---- remote: module config ----
+if [ -z "$CONF" ]; then
+	echo "PASS it_p11kit (socket part only)"
+	exit 0
+fi
 rm -f "$MODDIR/kerntok.module"
 printf 'remote: |p11-kit remote %s\n' "$M" > "$MODDIR/kerntok-remote.module"
 p11-kit list-modules > "$W/lr" 2>&1 || { cat "$W/lr"; fail "list-modules (remote)"; }

@@ -1,6 +1,9 @@
 #!/bin/bash
 # Real-client integration tests: every tests/it_*.sh, each against a fresh store.
 set -u
+# Tests never touch a real TPM unless they start their own (swtpm) and say so:
+# a wrong-PIN test must not spend a real TPM's lockout tries.
+export KERNTOK_TCTI=${KERNTOK_TCTI:-none}
 B=$(cd "$1" && pwd)
 fail=0
 for t in tests/it_*.sh; do

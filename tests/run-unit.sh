@@ -3,6 +3,9 @@
 # session keyring so tests never see each other's tokens.
 # KT_VALGRIND=1 runs them under valgrind (errors fail the run).
 set -u
+# Tests never touch a real TPM unless they start their own (swtpm) and say so:
+# a wrong-PIN test must not spend a real TPM's lockout tries.
+export KERNTOK_TCTI=${KERNTOK_TCTI:-none}
 B=$1; shift
 fail=0
 for t in "$@"; do

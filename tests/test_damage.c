@@ -168,8 +168,13 @@ static void run_info(const char *when)
   size_t n = p ? fread(buf, 1, sizeof buf - 1, p) : 0;
   buf[n] = 0;
   if (p) pclose(p);
-  int says = strstr(buf, "damage") != NULL;
-  fprintf(stderr, "  note: `kerntok info` %s %s damage:\n", when,
+  /* the CLI's own lines, not the module's log lines on stderr */
+  int says = 0;
+  char copy[4096];
+  memcpy(copy, buf, n + 1);
+  for (char *l = strtok(copy, "\n"); l; l = strtok(NULL, "\n"))
+    says |= strncmp(l, "kerntok:", 8) && strstr(l, "damage");
+  fprintf(stderr, "  note: `kerntok info` %s %s the damage:\n", when,
           says ? "reports" : "does NOT report");
   for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n"))
     if (!strncmp(l, "token", 5) || !strncmp(l, "free", 4) || strstr(l, "damage"))

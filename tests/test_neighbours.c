@@ -572,11 +572,10 @@ static int secrets_child(int in, int out, int ctl)
   CK_MECHANISM m = {CKM_SHA256_HMAC, NULL, 0};
   CK_BYTE mac[64];
   CK_ULONG ml = sizeof mac;
-  const char *dbg = getenv("KT_NB_DEBUG");
-  if (!(dbg && strchr(dbg, 'a')) && p11->C_SignInit(s, &m, hk) == CKR_OK)
+  if (p11->C_SignInit(s, &m, hk) == CKR_OK)
     (void)p11->C_Sign(s, (CK_BYTE_PTR) "data", 4, mac, &ml);
   ml = sizeof mac;
-  if (!(dbg && strchr(dbg, 'b')) && p11->C_SignInit(s, &m, hk2) == CKR_OK)
+  if (p11->C_SignInit(s, &m, hk2) == CKR_OK)
     (void)p11->C_Sign(s, (CK_BYTE_PTR) "data", 4, mac, &ml);
   /* the application's own copies are the application's business */
   explicit_bzero(got, sizeof got);

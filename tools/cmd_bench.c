@@ -168,32 +168,50 @@ static int cmp_d(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* runs of one op on one column; the median of the runs that worked, or the
- * first reason one did not */
-static void measure(bench_mod *m, const bench_op *op, const opts *o, bench_res *out)
+static void median(const double *v0, int n, bool latency, bench_res *out)
 {
-	double v[MAX_RUNS];
-	int i, n = 0;
-	bench_res r;
+	double v[MAX_RUNS], med;
 
-	memset(out, 0, sizeof *out);
-	for (i = 0; i < o->runs; i++) {
-		if (m != NULL)
-			bench_p11_run(m, op, &o->cfg, &r);
-		else
-			bench_raw_run(op, &o->cfg, &r);
-		if (!r.ok) {
-			*out = r;
-			return;
-		}
-		out->latency = r.latency;
-		v[n++] = r.latency ? r.sec : r.ops_s;
-	}
+	memcpy(v, v0, n * sizeof *v);
 	qsort(v, n, sizeof *v, cmp_d);
-	double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 	out->ok = true;
-	out->sec = out->latency ? med : 0;
-	out->ops_s = out->latency ? (med > 0 ? 1 / med : 0) : med;
+	out->latency = latency;
+	out->sec = latency ? med : 0;
+	out->ops_s = latency ? (med > 0 ? 1 / med : 0) : med;
+}
+
+/* One op on every column, the columns taking turns run by run, so that a
+ * change in the machine's load hits them alike; per column the median of
+ * its runs, or the first reason a run did not work. */
+static void measure(bench_mod **mods, int ncols, const bench_op *op, const opts *o,
+                    char names[][33], bench_res *out)
+{
+	double v[MAX_MODS + 1][MAX_RUNS];
+	bool failed[MAX_MODS + 1] = { false }, lat[MAX_MODS + 1] = { false };
+	bench_res r;
+	int run, c;
+
+	for (run = 0; run < o->runs; run++)
+		for (c = 0; c < ncols; c++) {
+			if (failed[c])
+				continue;
+			fprintf(stderr, "bench: %s %s, run %d\n", names[c], op->name, run + 1);
+			if (mods[c] != NULL)
+				bench_p11_run(mods[c], op, &o->cfg, &r);
+			else
+				bench_raw_run(op, &o->cfg, &r);
+			if (!r.ok) {
+				out[c] = r;
+				failed[c] = true;
+				continue;
+			}
+			lat[c] = r.latency;
+			v[c][run] = r.latency ? r.sec : r.ops_s;
+		}
+	for (c = 0; c < ncols; c++)
+		if (!failed[c])
+			median(v[c], o->runs, lat[c], &out[c]);
 }
 
 /* ---- output ---- */
@@ -364,7 +382,8 @@ static int run(opts *o)
 	const bench_op *sel[64];
 	static bench_res res[64][MAX_MODS + 1];
 	char names[MAX_MODS + 1][33], files[MAX_MODS][PATH_MAX];
-	int nsel = 0, ncols, i, c;
+	bench_mod *mods[MAX_MODS + 1] = { NULL };
+	int nsel = 0, ncols, i, c, rc = 0;
 
 	for (size_t k = 0; k < bench_nops && nsel < 64; k++)
 		if (selected(&bench_ops[k], o->ops))
@@ -376,29 +395,39 @@ static int run(opts *o)
 	ncols = o->nmods + (o->raw ? 1 : 0);
 	for (c = 0; c < o->nmods; c++) {
 		const char *path = o->path[c] ? o->path[c] : kerntok_path();
-		bench_mod *m = bench_mod_open(path, &o->cfg);
-		if (m == NULL)
-			return 1;
-		snprintf(names[c], sizeof names[c], "%s", bench_mod_name(m));
+		mods[c] = bench_mod_open(path, &o->cfg);
+		if (mods[c] == NULL) {
+			rc = 1;
+			goto out;
+		}
+		snprintf(names[c], sizeof names[c], "%s", bench_mod_name(mods[c]));
 		snprintf(files[c], sizeof files[c], "%s", path ? path : "built into kerntok");
-		for (i = 0; i < nsel; i++) {
-			fprintf(stderr, "bench: %s %s...\n", names[c], sel[i]->name);
-			measure(m, sel[i], o, &res[i][c]);
-		}
-		bench_mod_close(m);
 	}
-	if (o->raw) {
+	if (o->raw)
 		snprintf(names[ncols - 1], sizeof names[0], "OpenSSL");
-		for (i = 0; i < nsel; i++) {
-			fprintf(stderr, "bench: OpenSSL %s...\n", sel[i]->name);
-			measure(NULL, sel[i], o, &res[i][ncols - 1]);
-		}
-	}
+	for (i = 0; i < nsel; i++)
+		measure(mods, ncols, sel[i], o, names, res[i]);
 	print_header(o, names, files, ncols);
 	for (i = 0; i < nsel; i++)
 		print_row(o, sel[i], res[i], ncols);
 	print_notes(sel, nsel, res, names, ncols, o->markdown);
-	return 0;
+	if (o->markdown)
+		printf("\nOne operation is what an application does per use: `C_SignInit` + "
+		       "`C_Sign`, `C_EncryptInit` + `C_Encrypt`, `C_DigestInit` + `C_Digest`; "
+		       "OpenSSL does the same work per call (a fresh `EVP_PKEY_CTX` per "
+		       "signature, a cipher, digest or MAC context re-keyed per message).  "
+		       "ECDSA signs a 32/48-byte hash (`CKM_ECDSA`), RSA and Ed25519 a 64-byte "
+		       "message.  Keys are token objects; key generation makes session objects "
+		       "and destroys them untimed.  `C_Login` includes the PIN's PBKDF2 (kerntok: "
+		       "PBKDF2-HMAC-SHA256, 200,000 iterations).  `C_Initialize` is measured in "
+		       "one process with the library already loaded.  Cross-process visibility: "
+		       "from the start of `C_CreateObject` (a token object: file + fsync + key) "
+		       "until another process's `C_FindObjects` returns it.  Regenerate with "
+		       "`make bench`.\n");
+out:
+	for (c = 0; c < o->nmods; c++)
+		bench_mod_close(mods[c]);
+	return rc;
 }
 
 int cmd_bench(int argc, char **argv)

@@ -18,6 +18,7 @@ typedef struct {
 	char ring_desc[96];
 	size_t objects;
 	uint32_t user_fails, so_fails, max_tries;
+	bool tpm;
 	bool counters;
 } tok_info;
 
@@ -33,6 +34,7 @@ static void pin_counters(tok_info *ti)
 	ti->user_fails = t->meta.user_fails;
 	ti->so_fails = t->meta.so_fails;
 	ti->max_tries = t->meta.max_tries;
+	ti->tpm = t->meta.protection == KT_PROT_TPM;
 	pthread_mutex_unlock(&t->meta_lock);
 	ti->counters = true;
 	kt_token_put(t);
@@ -86,7 +88,7 @@ static void print_text(const char *dir, kr_serial store, const char *sdesc,
 			       ti[i].objects == 1 ? "" : "s");
 		else
 			printf("\" keyring not loaded");
-		printf(", protection software");
+		printf(", protection %s", ti[i].tpm ? "tpm" : "software");
 		if (ti[i].counters)
 			printf(", wrong PINs: user %u/%u, SO %u/%u", ti[i].user_fails, ti[i].max_tries,
 			       ti[i].so_fails, ti[i].max_tries);
@@ -134,7 +136,7 @@ static void print_json(const char *dir, kr_serial store, const char *sdesc,
 			json_null(&j, "objects");
 		}
 		json_str(&j, "keyring_description", ti[i].ring_desc);
-		json_str(&j, "protection", "software");
+		json_str(&j, "protection", ti[i].tpm ? "tpm" : "software");
 		json_obj(&j, "pin_counters");
 		if (ti[i].counters) {
 			json_num(&j, "user_fails", ti[i].user_fails);

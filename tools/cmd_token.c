@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "kt.h"
+#include "tpmkey.h"
 
 static const char usage_text[] =
 	"Usage: kerntok delete-token --token L (--so-pin P | --so-pin-file F | --force)\n"
@@ -132,7 +133,8 @@ static int remove_token(const char *dir, const p11_token *t, kr_serial store, kr
                         const char *rdesc)
 {
 	char tokens[4200], name[16], gone[64], path[4300];
-	int dfd = -1, tfd = -1, r = 1;
+	int dfd = -1, tfd = -1, r = 1, locked = 0;
+	kt_meta m;
 
 	snprintf(tokens, sizeof tokens, "%s/tokens", dir);
 	snprintf(name, sizeof name, "%lu", t->slot);
@@ -140,10 +142,16 @@ static int remove_token(const char *dir, const p11_token *t, kr_serial store, kr
 	dfd = open(tokens, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0)
 		tfd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (tfd < 0 || kt_disk_lock(dfd) < 0 || kt_disk_lock(tfd) < 0) {
+	if (tfd < 0 || kt_disk_lock(dfd) < 0) {
 		cli_err("%s/%s: %s", tokens, name, strerror(errno));
 		goto out;
 	}
+	locked = 1;
+	if (kt_disk_lock(tfd) < 0) {
+		cli_err("%s/%s: %s", tokens, name, strerror(errno));
+		goto out;
+	}
+	locked = 2;
 	if (!same_token(tfd, t)) {
 		cli_err("slot %lu changed meanwhile; nothing removed", t->slot);
 		goto out;
@@ -153,6 +161,12 @@ static int remove_token(const char *dir, const p11_token *t, kr_serial store, kr
 		goto out;
 	}
 	r = drop_ring(store, ring, rdesc);
+	/* a boot-unlocked token leaves its key in the persistent keyring */
+	if (kt_meta_load(tfd, &m) == 0) {
+		if (kt_unlock_remove(m.uuid) == 0)
+			printf("removed its boot-unlock key\n");
+		kt_meta_wipe(&m);
+	}
 	snprintf(path, sizeof path, "%s/%s", tokens, gone);
 	if (nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
 		r = 1;
@@ -160,8 +174,12 @@ static int remove_token(const char *dir, const p11_token *t, kr_serial store, kr
 		printf("removed directory %s/%s (%lu file%s)\n", tokens, name, rm_files,
 		       rm_files == 1 ? "" : "s");
 out:
+	if (locked == 2)
+		kt_disk_unlock(tfd);
+	if (locked >= 1)
+		kt_disk_unlock(dfd);
 	if (tfd >= 0)
-		close(tfd);                     /* closing drops the flocks */
+		close(tfd);
 	if (dfd >= 0)
 		close(dfd);
 	return r;
