@@ -66,8 +66,11 @@ $(B)/kerntok-pkcs11.so: $(ALL_LIBS) module/exports.map
 	$(CC) -shared -Wl,--version-script=module/exports.map -Wl,-z,defs -Wl,--whole-archive $(MOD_LIB) \
 	      -Wl,--no-whole-archive $(KR_LIB) $(KC_LIB) $(TP_LIB) $(LDFLAGS) $(LIBS) -o $@
 
+# whole archive, as for the .so: the mechanism families are reached only
+# through weak defaults, which a plain static link would keep instead
 $(B)/kerntok: $(call obj,$(TOOL_SRC)) $(ALL_LIBS)
-	$(CC) $(call obj,$(TOOL_SRC)) $(ALL_LIBS) $(LDFLAGS) $(LIBS) -o $@
+	$(Q)$(CC) $(call obj,$(TOOL_SRC)) -Wl,--whole-archive $(MOD_LIB) -Wl,--no-whole-archive \
+	      $(KR_LIB) $(KC_LIB) $(TP_LIB) $(LDFLAGS) $(LIBS) -o $@
 
 $(B)/tests/%: tests/%.c $(call obj,$(TESTLIB)) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
@@ -95,6 +98,7 @@ check: deps check-deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) integration
+	$(MAKE) fuzz-check
 	$(MAKE) check-kernel
 
 # The kernel crypto path (AF_ALG, key by serial) for real, inside a VM with a
@@ -106,6 +110,18 @@ asan: deps
 	$(MAKE) B=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" OPT="-O1 -g" all
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  KT_ASAN=1 tests/run-unit.sh build-asan $(patsubst $(B)/%,build-asan/%,$(TESTS))
+
+# the long stress run; `make unit` runs its ~20 s default
+stress: all
+	KT_STRESS_SECONDS=300 tests/run-unit.sh $(B) $(B)/tests/test_stress
+
+# headline set, kerntok and SoftHSMv2 against OpenSSL, median of 5 runs.
+# The bench tokens (10,000 objects, made once) stay in $(B)/bench-store.
+bench: deps $(B)/kerntok $(B)/kerntok-pkcs11.so
+	$(B)/kerntok bench --ops headline --raw --module kerntok \
+	    --module /usr/lib/softhsm/libsofthsm2.so --runs 5 --seconds 1 \
+	    --store $(B)/bench-store --markdown > docs/BENCH.md.tmp
+	mv docs/BENCH.md.tmp docs/BENCH.md
 
 valgrind: all
 	KT_VALGRIND=1 tests/run-unit.sh $(B) $(TESTS)
@@ -122,3 +138,6 @@ install: $(B)/kerntok-pkcs11.so $(B)/kerntok
 
 clean:
 	rm -rf build build-asan
+
+# fuzz targets: make fuzz (libFuzzer, FUZZ_SECONDS each), make fuzz-check (corpora once)
+include fuzz/fuzz.mk

@@ -147,6 +147,7 @@ struct kt_token {
 	pthread_rwlock_t lock;               /* object cache */
 	kr_serial ring, gen_key;
 	kr_serial reconciled;                /* the ring whose files we made agree */
+	size_t ring_keys;                    /* keys in the ring at the last full sync */
 	uint64_t gen_seen;
 	kt_objmap *map;
 	bool dead;                           /* re-initialized or deleted */

@@ -48,7 +48,10 @@ static CK_RV params_parse(const kt_mech *m, const CK_MECHANISM *p, rsa_params *r
 			return CKR_MECHANISM_PARAM_INVALID;
 		rp->hash = kt_hash_by_ckm(oaep->hashAlg);
 		rp->mgf = kt_hash_by_mgf(oaep->mgf);
-		if (rp->hash == NULL || rp->mgf == NULL || oaep->source != CKZ_DATA_SPECIFIED ||
+		/* source 0 with no label: OpenSC 0.23's pkcs11-tool sends that */
+		if (rp->hash == NULL || rp->mgf == NULL ||
+		    (oaep->source != CKZ_DATA_SPECIFIED &&
+		     (oaep->source != 0 || oaep->pSourceData != NULL || oaep->ulSourceDataLen != 0)) ||
 		    (oaep->pSourceData == NULL && oaep->ulSourceDataLen != 0) ||
 		    oaep->ulSourceDataLen > 0x10000)
 			return CKR_MECHANISM_PARAM_INVALID;

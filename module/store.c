@@ -440,8 +440,10 @@ static int full_sync(kt_token *t, const gen_rec *g)
 		if (ids[j] != t->gen_key && kt_objmap_get(t->map, ids[j]) == NULL)
 			r = cache_read(t, ids[j]);
 	free(ids);
-	if (r == 0)
+	if (r == 0) {
+		__atomic_store_n(&t->ring_keys, n, __ATOMIC_RELEASE);
 		__atomic_store_n(&t->gen_seen, g->gen, __ATOMIC_RELEASE);
+	}
 	return r;
 }
 
@@ -513,9 +515,21 @@ static int reconcile(kt_token *t)
 		    unhex(id, e->d_name, KT_OBJID_LEN) < 0)
 			continue;
 		if (bsearch(id, ids, n, sizeof *ids, cmp_objid) == NULL) {
-			kt_log_line("kerntok: token %lu: %s: rolled back an interrupted create",
-			            t->slot, e->d_name);
-			(void)unlinkat(t->objfd, e->d_name, 0);
+			uint8_t *fp = NULL;
+			size_t fl;
+			if (read_obj_file(t, e->d_name, &fp, &fl) == 0) {
+				kt_log_line("kerntok: token %lu: %s: rolled back an interrupted create",
+				            t->slot, e->d_name);
+				(void)unlinkat(t->objfd, e->d_name, 0);
+			} else {
+				/* damage is reported and kept for the admin, never deleted */
+				char dn[NAME_MAX + 16];
+				snprintf(dn, sizeof dn, "%s.damaged", e->d_name);
+				kt_log_line("kerntok: token %lu: %s is damaged; kept as %s",
+				            t->slot, e->d_name, dn);
+				(void)renameat(t->objfd, e->d_name, t->objfd, dn);
+			}
+			free(fp);
 			changed = 1;
 		}
 	}
@@ -537,6 +551,29 @@ static int reconcile(kt_token *t)
 		changed = 1;
 	}
 	free(ids);
+	/* a C_SetAttributeValue killed between its file and its key: the file
+	 * is complete (atomic), so the key follows it */
+	for (i = 0; i < g.nmods && i < GEN_MODS; i++) {
+		kt_object *o = kt_objmap_get(t->map, g.mods[i].serial);
+		uint8_t *fp = NULL, *kp = NULL;
+		size_t fl = 0, kl = 0;
+		char name[64];
+		if (o == NULL || !o->token)
+			continue;
+		obj_file(name, sizeof name, o->objid);
+		if (read_obj_file(t, name, &fp, &fl) == 0 && kr_read(o->handle, &kp, &kl) == 0 &&
+		    (fl != kl || memcmp(fp, kp, fl) != 0) && kr_update(o->handle, fp, fl) == 0) {
+			kr_serial h = o->handle;
+			kt_log_line("kerntok: token %lu: object %d: finished an interrupted change",
+			            t->slot, h);
+			kt_obj_put(kt_objmap_take(t->map, h));
+			(void)cache_read(t, h);
+			changed = 1;
+		}
+		free(fp);
+		if (kp != NULL)
+			kr_free_secret(kp, kl);
+	}
 	if (changed) {
 		(void)fsync(t->objfd);
 		r = bump_gen(t, 0);
@@ -566,6 +603,7 @@ static CK_RV store_sync(kt_token *t, bool chain)
 
 	kr_serial gk = __atomic_load_n(&t->gen_key, __ATOMIC_ACQUIRE), found = 0;
 	char gen_name[64];
+	size_t rlen = 0;
 
 	if (t->dead)
 		return CKR_TOKEN_NOT_PRESENT;
@@ -576,7 +614,13 @@ static CK_RV store_sync(kt_token *t, bool chain)
 	 * The search from @u proves kt:gen is still linked through the store and
 	 * token rings: after a `keyctl clear` or unlink the key stays readable
 	 * until the kernel's garbage collector runs; we must not trust it then. */
-	if (gk != 0 && (!chain || (kr_search(KR_USER, "user", gen_name, &found) == 0 && found == gk)) &&
+	/* an enumeration also counts the ring's keys: a writer killed between
+	 * its key and its kt:gen bump changed the ring but not the counter */
+	if (gk != 0 && (!chain || (kr_search(KR_USER, "user", gen_name, &found) == 0 && found == gk &&
+	                           kr_read_into(__atomic_load_n(&t->ring, __ATOMIC_ACQUIRE), NULL, 0,
+	                                        &rlen) == 0 &&
+	                           rlen / sizeof(kr_serial) == __atomic_load_n(&t->ring_keys,
+	                                                                      __ATOMIC_ACQUIRE))) &&
 	    read_gen(gk, &g) == 0 && memcmp(g.uuid, t->meta.uuid, 16) == 0 &&
 	    g.gen == __atomic_load_n(&t->gen_seen, __ATOMIC_ACQUIRE))
 		return CKR_OK;
@@ -591,7 +635,9 @@ static CK_RV store_sync(kt_token *t, bool chain)
 		if (r == 0)
 			r = read_gen(t->gen_key, &g);
 	}
-	if (r == 0 && g.gen != t->gen_seen)
+	if (r == 0 && (g.gen != t->gen_seen ||
+	               (chain && kr_read_into(t->ring, NULL, 0, &rlen) == 0 &&
+	                rlen / sizeof(kr_serial) != t->ring_keys)))
 		r = full_sync(t, &g);
 	if (r == 0 && t->reconciled != t->ring && (r = kt_disk_lock(t->dirfd)) == 0) {
 		r = reconcile(t);
@@ -796,7 +842,11 @@ CK_RV kt_store_replace(kt_token *t, kt_object *old, const kt_attrs *all)
 		if (r < 0)
 			goto out;
 		locked = 1;
-		r = write_file(t, d, p, n);
+		/* log the intent first: if we die between the file and the key,
+		 * reconcile() finds the serial in kt:gen and rolls the key forward */
+		r = bump_gen(t, old->handle);
+		if (r == 0)
+			r = write_file(t, d, p, n);
 	} else {
 		pthread_rwlock_wrlock(&t->lock);
 		locked = 2;

@@ -14,7 +14,8 @@
  * initialized, the caller evidently initialized the library through a list it
  * got earlier (the common "C_GetFunctionList, C_Initialize, then
  * C_GetInterface for the 3.0 list" pattern), so the view becomes an alias of
- * that initialized view and one caller sees one library, as the spec says.
+ * that initialized view and one caller sees one library, as the spec says
+ * (only while exactly one view is initialized; otherwise it stands alone).
  * Limits: a caller that fetches a second list and calls C_Initialize on it
  * gets a second, independent view (CKR_OK, not ALREADY_INITIALIZED); the
  * plain exported C_* symbols are view 0, also the first view handed out;
@@ -62,14 +63,19 @@ static kt_app *bind(int i, bool initialize)
 	pthread_mutex_lock(&vw.lock);
 	a = atomic_load(&vw.bound[i]);
 	if (a == NULL) {
-		a = kt_app_at(i);
+		kt_app *only = NULL;
+		int live = 0;
+		/* join only when the caller's library state is unambiguous: exactly
+		 * one initialized view.  With two or more, joining could act on
+		 * another library's state (its C_Finalize would end theirs). */
 		for (j = 0; !initialize && j < KT_MAX_APPS; j++) {
 			if (j != i && atomic_load(&vw.bound[j]) == kt_app_at(j) &&
 			    atomic_load(&kt_app_at(j)->initialized)) {
-				a = kt_app_at(j);
-				break;
+				only = kt_app_at(j);
+				live++;
 			}
 		}
+		a = live == 1 ? only : kt_app_at(i);
 		atomic_store(&vw.bound[i], a);
 	}
 	pthread_mutex_unlock(&vw.lock);
@@ -91,18 +97,23 @@ kt_app *kt_view_init(int i)
 	return a != NULL ? a : bind(i, true);
 }
 
-/* Hand out a free view: never handed out, or its caller finalized it. */
+/* Hand out a free view: one never handed out, else one whose caller
+ * finalized it.  Never-handed views go first: a caller that finalized may
+ * still hold its list and initialize it again, and would then share it with
+ * the newcomer. */
 static int view_for_caller(void)
 {
 	int i, j, v = KT_MAX_APPS - 1;
 
 	pthread_mutex_lock(&vw.lock);
-	for (i = 0; i < KT_MAX_APPS; i++) {
-		if (!vw.handed[i] || (kt_app_at(i)->finalized && !atomic_load(&kt_app_at(i)->initialized))) {
-			v = i;
-			break;
-		}
-	}
+	for (i = 0; i < KT_MAX_APPS && vw.handed[i]; i++)
+		;
+	if (i == KT_MAX_APPS)
+		for (i = 0; i < KT_MAX_APPS; i++)
+			if (kt_app_at(i)->finalized && !atomic_load(&kt_app_at(i)->initialized))
+				break;
+	if (i < KT_MAX_APPS)
+		v = i;
 	if (i == KT_MAX_APPS) {
 		kt_log_line("kerntok: more than %d callers in this process: view %d is shared",
 		            KT_MAX_APPS, v);

@@ -8,6 +8,8 @@
 # Run by tests/run-integration.sh from the repository root, inside
 # `keyctl session -`, with KERNTOK_DIR (a fresh store) and KT_BUILD exported.
 set -euo pipefail
+# a command that fails outside the explicit checks still says what failed
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND (exit $?)"' ERR
 
 : "${KT_BUILD:=build}"
 : "${KERNTOK_DIR:?KERNTOK_DIR must be set}"
@@ -182,12 +184,12 @@ ok "certificate stored and read back"
 # --------------------------------------------------------------------------
 step "gnutls-serv with token keys; openssl s_client connects (TLS 1.3 and 1.2)"
 tls_round() {   # KEY CERT TLSVERSION-OPTION SIGTYPE [s_client options]
-  local key=$1 crt=$2 ver=$3 sigtype=$4 port i out; shift 4
+  local key=$1 crt=$2 ver=$3 sigtype=$4 port out; shift 4
   port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   gnutls-serv --provider "$MOD" --x509certfile "$crt" --x509keyfile "$(priv "$key")" \
     -p "$port" --echo >"$work/serv.log" 2>&1 &
   serv_pid=$!
-  for i in $(seq 100); do
+  for _ in $(seq 100); do
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
     kill -0 "$serv_pid" 2>/dev/null || { cat "$work/serv.log"; fail "gnutls-serv exited"; }
     sleep 0.1
@@ -195,7 +197,7 @@ tls_round() {   # KEY CERT TLSVERSION-OPTION SIGTYPE [s_client options]
   # send one line, keep stdin open until the echo is back (or 10 s), then EOF
   : >"$work/s_client.out"
   { echo "kerntok-echo-$key"
-    for i in $(seq 100); do
+    for _ in $(seq 100); do
       grep -q "^kerntok-echo-$key\$" "$work/s_client.out" && break
       sleep 0.1
     done; } |

@@ -6,6 +6,8 @@
 # Run by tests/run-integration.sh from the repository root, inside
 # `keyctl session -`, with KERNTOK_DIR (a fresh store) and KT_BUILD exported.
 set -euo pipefail
+# a command that fails outside the explicit checks still says what failed
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND (exit $?)"' ERR
 
 : "${KT_BUILD:=build}"
 : "${KERNTOK_DIR:?KERNTOK_DIR must be set}"
@@ -84,12 +86,11 @@ bad=$(grep -E 'failed|ERR|[Ee]rror' <<<"$out" |
   grep -v '^warning: PKCS11 function C_SignUpdate failed: rv = CKR_FUNCTION_NOT_SUPPORTED' |
   grep -v '^No errors' || true)
 [ -z "$bad" ] || fail "pkcs11-tool --test reported: $bad"
-# OpenSC 0.23 passes CK_RSA_PKCS_OAEP_PARAMS.source = 0 (not CKZ_DATA_SPECIFIED)
-# when it has no label; kerntok refuses that with CKR_MECHANISM_PARAM_INVALID,
-# which the test prints as "Mechanism not supported" and does not count.
-if grep -q 'Mechanism not supported' <<<"$out"; then
-  echo "note: OAEP without a label (source=0) refused, see the comment in $0"
-fi
+# OpenSC prints "Mechanism not supported" (and counts no error) when the
+# module refuses a mechanism's parameters, e.g. OAEP without a label, for
+# which OpenSC 0.23 passes CK_RSA_PKCS_OAEP_PARAMS.source = 0: not accepted.
+! grep -q 'Mechanism not supported' <<<"$out" ||
+  fail "pkcs11-tool --test: a mechanism was refused ('Mechanism not supported')"
 for want in 'SHA256: OK' 'RSA-PKCS: OK' 'SHA256-RSA-PKCS: OK' 'RSA-X-509: OK' \
             'SHA1-RSA-PKCS: OK' 'seems to be OK'; do
   grep -q -- "$want" <<<"$out" || fail "pkcs11-tool --test: no '$want'"
@@ -98,7 +99,23 @@ sed -n '/^Decryption/,$p' <<<"$out" | grep -q 'RSA-PKCS-OAEP: .*' ||
   fail "pkcs11-tool --test did not try RSA-PKCS-OAEP decryption"
 sed -n '/^Decryption/,$p' <<<"$out" | grep -A2 'RSA-PKCS-OAEP' | grep -q '^OK' ||
   fail "pkcs11-tool --test: RSA-PKCS-OAEP decryption not OK"
+[ "$(sed -n '/^Decryption/,$p' <<<"$out" | grep -A2 'RSA-PKCS-OAEP' | grep -c '^OK')" = 2 ] ||
+  fail "pkcs11-tool --test: RSA-PKCS-OAEP decryption (with and without a label) not OK twice"
 ok "pkcs11-tool --test: digests, RSA signatures, verify, decryption, RNG"
+
+step "pkcs11-tool --decrypt: openssl encrypts (v1.5, OAEP-SHA256), the token decrypts"
+p11 --token-label "$LABEL" --read-object --type pubkey --id 01 -o "$work/rsa.der" >/dev/null 2>&1 ||
+  fail "cannot export the RSA public key"
+head -c 32 /dev/urandom >"$work/secret"
+openssl pkeyutl -encrypt -pubin -keyform DER -inkey "$work/rsa.der" -in "$work/secret" -out "$work/c1"
+must p11u --decrypt --id 01 -m RSA-PKCS -i "$work/c1" -o "$work/p1"
+cmp -s "$work/secret" "$work/p1" || fail "RSA-PKCS decryption differs"
+openssl pkeyutl -encrypt -pubin -keyform DER -inkey "$work/rsa.der" -in "$work/secret" -out "$work/c2" \
+  -pkeyopt rsa_padding_mode:oaep -pkeyopt rsa_oaep_md:sha256 -pkeyopt rsa_mgf1_md:sha256
+must p11u --decrypt --id 01 -m RSA-PKCS-OAEP --hash-algorithm SHA256 --mgf MGF1-SHA256 \
+  -i "$work/c2" -o "$work/p2"
+cmp -s "$work/secret" "$work/p2" || fail "RSA-PKCS-OAEP decryption differs"
+ok "RSA-PKCS and RSA-PKCS-OAEP decryption by pkcs11-tool"
 
 # --------------------------------------------------------------------------
 # Public keys as pkcs11-tool exports them.  OpenSC 0.23 writes RSA and EC

@@ -173,11 +173,11 @@ static void run_info(const char *when)
   char copy[4096];
   memcpy(copy, buf, n + 1);
   for (char *l = strtok(copy, "\n"); l; l = strtok(NULL, "\n"))
-    says |= strncmp(l, "kerntok:", 8) && strstr(l, "damage");
+    says |= strncmp(l, "kerntok:", 8) && (strstr(l, "damaged") || strstr(l, "skipped"));
   fprintf(stderr, "  note: `kerntok info` %s %s the damage:\n", when,
           says ? "reports" : "does NOT report");
   for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n"))
-    if (!strncmp(l, "token", 5) || !strncmp(l, "free", 4) || strstr(l, "damage"))
+    if (!strncmp(l, "token", 5) || !strncmp(l, "free", 4) || strstr(l, "damaged"))
       fprintf(stderr, "    %s\n", l);
 }
 

@@ -63,14 +63,14 @@ static bool is_ec(const bench_op *op) { return op->key == BKEY_EC256 || op->key 
 static int digest_init(rctx *c, bool sign)
 {
 	EVP_PKEY_CTX *pc = NULL;
-	const char *md = c->op->key == BKEY_ED25519 ? NULL : "SHA256";
-	int ok = sign ? EVP_DigestSignInit_ex(c->md, &pc, md, NULL, NULL, c->pk, NULL)
-	              : EVP_DigestVerifyInit_ex(c->md, &pc, md, NULL, NULL, c->pk, NULL);
+	const EVP_MD *md = c->op->key == BKEY_ED25519 ? NULL : c->sha256;
+	int ok = sign ? EVP_DigestSignInit(c->md, &pc, md, NULL, c->pk)
+	              : EVP_DigestVerifyInit(c->md, &pc, md, NULL, c->pk);
 
 	if (ok > 0 && c->op->mech == CKM_SHA256_RSA_PKCS_PSS)
 		ok = EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PSS_PADDING) > 0 &&
 		     EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, 32) > 0 &&
-		     EVP_PKEY_CTX_set_rsa_mgf1_md_name(pc, "SHA256", NULL) > 0;
+		     EVP_PKEY_CTX_set_rsa_mgf1_md(pc, c->sha256) > 0;
 	return ok > 0;
 }
 
@@ -141,11 +141,9 @@ static CK_RV r_digest(void *p)
 static CK_RV r_hmac(void *p)
 {
 	rctx *c = p;
-	OSSL_PARAM par[] = { OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
-	                     OSSL_PARAM_construct_end() };
 	size_t len;
 
-	return EVP_MAC_init(c->mac, c->key, sizeof c->key, par) > 0 &&
+	return EVP_MAC_init(c->mac, c->key, sizeof c->key, NULL) > 0 &&
 	       EVP_MAC_update(c->mac, c->in, c->op->len) > 0 &&
 	       EVP_MAC_final(c->mac, c->out, &len, 64) > 0 ? CKR_OK : CKR_FUNCTION_FAILED;
 }
@@ -183,8 +181,22 @@ static bench_fn raw_fn(const bench_op *op)
 	}
 }
 
-static EVP_MAC *hmac;                   /* fetched once; never freed */
-static void fetch_hmac(void) { hmac = EVP_MAC_fetch(NULL, "HMAC", NULL); }
+/* Algorithms fetched once (explicit fetches: no per-call provider lookup,
+ * the fastest way to use OpenSSL 3); never freed. */
+static struct {
+	EVP_MAC *hmac;
+	EVP_MD *sha256;
+	EVP_CIPHER *gcm, *cbc, *ctr;
+} alg;
+
+static void fetch_algs(void)
+{
+	alg.hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	alg.sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+	alg.gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+	alg.cbc = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
+	alg.ctr = EVP_CIPHER_fetch(NULL, "AES-256-CTR", NULL);
+}
 
 static bool rctx_init(rctx *c, const bench_op *op, unsigned char *in)
 {
@@ -196,20 +208,28 @@ static bool rctx_init(rctx *c, const bench_op *op, unsigned char *in)
 	c->out = malloc(op->len + 1024);
 	c->md = EVP_MD_CTX_new();
 	c->cc = EVP_CIPHER_CTX_new();
-	c->sha256 = EVP_sha256();
 	memset(c->key, 0x42, sizeof c->key);
-	pthread_once(&once, fetch_hmac);
-	c->mac = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
+	pthread_once(&once, fetch_algs);
+	c->sha256 = alg.sha256;
+	c->mac = alg.hmac ? EVP_MAC_CTX_new(alg.hmac) : NULL;
+	if (c->mac != NULL) {
+		OSSL_PARAM par[] = {
+			OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA2-256", 0),
+			OSSL_PARAM_construct_end() };
+		if (EVP_MAC_CTX_set_params(c->mac, par) <= 0)
+			return false;
+	}
 	switch (op->mech) {
-	case CKM_AES_GCM: c->cipher = EVP_aes_256_gcm(); break;
-	case CKM_AES_CBC: c->cipher = EVP_aes_256_cbc(); break;
-	case CKM_AES_CTR: c->cipher = EVP_aes_256_ctr(); break;
+	case CKM_AES_GCM: c->cipher = alg.gcm; break;
+	case CKM_AES_CBC: c->cipher = alg.cbc; break;
+	case CKM_AES_CTR: c->cipher = alg.ctr; break;
 	}
 	if ((op->kind == BK_SIGN || op->kind == BK_VERIFY) && (c->pk = key_of(op->key)) == NULL)
 		return false;
 	if (op->kind == BK_VERIFY && r_sign(c) != CKR_OK)
 		return false;
-	return c->out && c->md && c->cc && c->mac;
+	return c->out && c->md && c->cc && c->mac && c->sha256 &&
+	       (op->kind != BK_ENCRYPT || c->cipher != NULL);
 }
 
 static void rctx_free(rctx *c)

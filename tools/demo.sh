@@ -83,6 +83,21 @@ step "6. store, keyrings, PIN counters, key quota, crypto engine"
 run "$K" info
 
 # crypto (after issue 3): keygen + sign with pkcs11-tool and openssl
+step "6a. crypto: an EC P-256 key pair made in the token, a file signed there, openssl verifies"
+run "${P11[@]}" --login --pin "$PIN" --keypairgen --key-type EC:prime256v1 --label demo-ec --id 02
+# the public key leaves the token as DER SubjectPublicKeyInfo; the private key never does
+run "${P11[@]}" --read-object --type pubkey --id 02 -o "$WORK/demo-ec.der"
+openssl pkey -pubin -inform DER -in "$WORK/demo-ec.der" -out "$WORK/demo-ec.pem"
+# CKM_ECDSA_SHA256 gives r||s; --signature-format openssl writes it as the DER
+# ECDSA-Sig-Value openssl expects
+run "${P11[@]}" --login --pin "$PIN" --sign --id 02 -m ECDSA-SHA256 --signature-format openssl \
+	-i "$WORK/hello.txt" -o "$WORK/hello.sig"
+run openssl dgst -sha256 -verify "$WORK/demo-ec.pem" -signature "$WORK/hello.sig" "$WORK/hello.txt"
+echo "tampered" >> "$WORK/hello.txt"
+if openssl dgst -sha256 -verify "$WORK/demo-ec.pem" -signature "$WORK/hello.sig" "$WORK/hello.txt" >/dev/null 2>&1; then
+	echo "unexpected: the signature verifies over a changed file"; exit 1
+fi
+echo "(after changing hello.txt the signature no longer verifies)"
 
 if [ "$KERNTOK_TCTI" != none ]; then
 	step "6b. the storage key is sealed to the TPM ($KERNTOK_TCTI): no software wrap on disk"
