@@ -263,6 +263,19 @@ const kt_mech_ops kt_ecdsa_hash_ops = {
 
 /* ---- key-pair generation ---- */
 
+/* EVP_EC_gen(name) without the legacy "EC" lookup (see kt_ossl_keytype) */
+static EVP_PKEY *ec_gen(const char *curve)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, kt_ossl_keytype("EC"), NULL);
+	EVP_PKEY *k = NULL;
+
+	if (ctx == NULL || EVP_PKEY_keygen_init(ctx) <= 0 ||
+	    EVP_PKEY_CTX_set_group_name(ctx, curve) <= 0 || EVP_PKEY_generate(ctx, &k) <= 0)
+		k = NULL;
+	EVP_PKEY_CTX_free(ctx);
+	return k;
+}
+
 static CK_RV ec_generate_pair(const kt_mech *m, const CK_MECHANISM *p, kt_attrs *pub, kt_attrs *priv)
 {
 	const kt_attr *params;
@@ -276,7 +289,7 @@ static CK_RV ec_generate_pair(const kt_mech *m, const CK_MECHANISM *p, kt_attrs 
 		rv = kt_asym_check_bits(m, c->bits);
 	if (rv != CKR_OK)
 		return rv;
-	k = EVP_EC_gen(c->name);
+	k = ec_gen(c->name);
 	if (k == NULL) {
 		kt_ossl_clear();
 		return CKR_FUNCTION_FAILED;

@@ -419,7 +419,7 @@ static CK_RV rsa_generate_pair(const kt_mech *m, const CK_MECHANISM *p, kt_attrs
 	    (BN_num_bits(e) <= 17 && BN_get_word(e) < RSA_F4))
 		goto out;
 	rv = CKR_FUNCTION_FAILED;
-	ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+	ctx = EVP_PKEY_CTX_new_from_name(NULL, kt_ossl_keytype("RSA"), NULL);
 	if (ctx == NULL || EVP_PKEY_keygen_init(ctx) <= 0 ||
 	    EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, (int)bits) <= 0 ||
 	    EVP_PKEY_CTX_set1_rsa_keygen_pubexp(ctx, e) <= 0 || EVP_PKEY_generate(ctx, &k) <= 0)

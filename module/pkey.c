@@ -111,6 +111,22 @@ int kt_ec_point_raw(const kt_curve *c, const uint8_t *p, size_t n, const uint8_t
 
 /* ---- building keys ---- */
 
+/* The key type as OpenSSL 3.0 should look it up: "RSA" and "EC" are also
+ * legacy NIDs, and for those EVP_PKEY_CTX_new_from_name() (and
+ * EVP_PKEY_Q_keygen) hand the context to an ENGINE the application set as
+ * default for that type (`openssl ... -engine pkcs11`, stunnel, curl
+ * --engine): such a context cannot import our keys (fromdata_init: "operation
+ * not supported for this keytype").  The OID names reach only the provider's
+ * key manager. */
+const char *kt_ossl_keytype(const char *type)
+{
+	if (strcmp(type, "RSA") == 0)
+		return "1.2.840.113549.1.1.1";
+	if (strcmp(type, "EC") == 0)
+		return "1.2.840.10045.2.1";
+	return type;
+}
+
 static CK_RV fromdata(const char *type, int selection, OSSL_PARAM_BLD *bld, EVP_PKEY **out)
 {
 	OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
@@ -120,7 +136,7 @@ static CK_RV fromdata(const char *type, int selection, OSSL_PARAM_BLD *bld, EVP_
 	*out = NULL;
 	if (params == NULL)
 		goto out;
-	ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
+	ctx = EVP_PKEY_CTX_new_from_name(NULL, kt_ossl_keytype(type), NULL);
 	if (ctx == NULL)
 		goto out;
 	rv = CKR_ATTRIBUTE_VALUE_INVALID;

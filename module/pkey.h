@@ -120,6 +120,8 @@ int kt_ec_point_raw(const kt_curve *c, const uint8_t *p, size_t n, const uint8_t
  * CKR_TEMPLATE_INCOMPLETE (component missing), CKR_ATTRIBUTE_VALUE_INVALID
  * (garbage), CKR_CURVE_NOT_SUPPORTED, CKR_KEY_TYPE_INCONSISTENT, CKR_HOST_MEMORY. */
 CK_RV kt_pkey_from_attrs(const kt_attrs *a, EVP_PKEY **out);
+/* "RSA"/"EC" as OIDs, so an application's default ENGINE is not used */
+const char *kt_ossl_keytype(const char *type);
 /* Same through the object's cache (cache may be NULL).  The cache keeps the
  * EVP_PKEY and, for private EC / Edwards keys, contexts already initialized
  * for signing: an operation dups them (EVP_PKEY_CTX_dup / EVP_MD_CTX_copy_ex)

@@ -87,8 +87,8 @@ bad=$(grep -E 'failed|ERR|[Ee]rror' <<<"$out" |
   grep -v '^No errors' || true)
 [ -z "$bad" ] || fail "pkcs11-tool --test reported: $bad"
 # OpenSC prints "Mechanism not supported" (and counts no error) when the
-# module refuses a mechanism's parameters, e.g. OAEP without a label, for
-# which OpenSC 0.23 passes CK_RSA_PKCS_OAEP_PARAMS.source = 0: not accepted.
+# module refuses a mechanism's parameters: e.g. OAEP without a label, for
+# which OpenSC 0.23 passes CK_RSA_PKCS_OAEP_PARAMS.source = 0.
 ! grep -q 'Mechanism not supported' <<<"$out" ||
   fail "pkcs11-tool --test: a mechanism was refused ('Mechanism not supported')"
 for want in 'SHA256: OK' 'RSA-PKCS: OK' 'SHA256-RSA-PKCS: OK' 'RSA-X-509: OK' \
@@ -97,8 +97,6 @@ for want in 'SHA256: OK' 'RSA-PKCS: OK' 'SHA256-RSA-PKCS: OK' 'RSA-X-509: OK' \
 done
 sed -n '/^Decryption/,$p' <<<"$out" | grep -q 'RSA-PKCS-OAEP: .*' ||
   fail "pkcs11-tool --test did not try RSA-PKCS-OAEP decryption"
-sed -n '/^Decryption/,$p' <<<"$out" | grep -A2 'RSA-PKCS-OAEP' | grep -q '^OK' ||
-  fail "pkcs11-tool --test: RSA-PKCS-OAEP decryption not OK"
 [ "$(sed -n '/^Decryption/,$p' <<<"$out" | grep -A2 'RSA-PKCS-OAEP' | grep -c '^OK')" = 2 ] ||
   fail "pkcs11-tool --test: RSA-PKCS-OAEP decryption (with and without a label) not OK twice"
 ok "pkcs11-tool --test: digests, RSA signatures, verify, decryption, RNG"

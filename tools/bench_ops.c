@@ -62,7 +62,7 @@ const bench_op bench_ops[] = {
 	{ "keygen-aes256", "key generation AES-256", BK_KEYGEN, CKM_AES_KEY_GEN, BKEY_AES256, 0, true },
 	{ "find-label-10k", "C_FindObjects by label, 10,000 objects", BK_FIND, 0, BKEY_NONE, 0, true },
 	{ "login-1k", "C_OpenSession + C_Login, 1,000 objects", BK_LOGIN, 0, BKEY_NONE, 0, true },
-	{ "xproc-visible", "create -> found by another process", BK_XPROC,
+	{ "xproc-visible", "created -> found by another process", BK_XPROC,
 	  0, BKEY_NONE, 0, true },
 	/* last: it finalizes and restarts the module */
 	{ "init-login", "C_Initialize + C_OpenSession + C_Login", BK_INIT, 0, BKEY_NONE, 0, true },

@@ -510,8 +510,9 @@ static void lat_init(bench_mod *m, const bench_cfg *cfg, bench_res *r)
 
 /* Cross-process visibility: a watcher process (this program, exec'd) polls
  * C_FindObjects for a label; we create the object and take the time from
- * the start of C_CreateObject to the watcher's C_FindObjects returning it
- * (CLOCK_MONOTONIC is one clock for both processes). */
+ * C_CreateObject's return (the object is durable then: file, fsync, key) to
+ * the watcher's C_FindObjects returning it (CLOCK_MONOTONIC is one clock for
+ * both processes; a watcher that saw it before the return counts 0). */
 static bool rd_line(int fd, char *buf, size_t n)
 {
 	size_t i = 0;
@@ -573,8 +574,8 @@ static void lat_xproc(bench_mod *m, const bench_cfg *cfg, bench_res *r)
 			snprintf(r->why, sizeof r->why, "watcher: %s", line[0] ? line : "died");
 			break;
 		}
-		double t0 = bench_now();
 		CK_RV rv = m->f->C_CreateObject(m->s, t, 4, &h);
+		double t0 = bench_now();
 		if (rv != CKR_OK) {
 			snprintf(r->why, sizeof r->why, "C_CreateObject: %s", bench_rvname(rv));
 			break;
@@ -587,7 +588,7 @@ static void lat_xproc(bench_mod *m, const bench_cfg *cfg, bench_res *r)
 			         WATCH_LIMIT);
 			break;
 		}
-		v[n++] = t1 - t0;
+		v[n++] = t1 > t0 ? t1 - t0 : 0;
 	}
 	close(to[1]);
 	close(from[0]);
