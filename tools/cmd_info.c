@@ -1,5 +1,10 @@
 /* cmd_info.c - kerntok info: where things are and how much room is left. */
 #include <getopt.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <errno.h>
+#include <unistd.h>
+#include <stdio.h>
 #include <string.h>
 #include "cli.h"
 #include "kt.h"
@@ -69,6 +74,40 @@ static bool quota_high(const kr_quota *q)
 	return q->keys * 10 > q->maxkeys * 8 || q->bytes * 10 > q->maxbytes * 8;
 }
 
+/* Damage the module refused to load: a token.meta that fails its MAC (the
+ * slot is skipped) and object files kept as *.damaged. */
+static void print_damage(const char *dir)
+{
+	char path[4096 + 2 * 256 + 32];
+	struct dirent *e, *f;
+	DIR *d, *od;
+	kt_meta m;
+	int fd;
+
+	snprintf(path, sizeof path, "%s/tokens", dir);
+	d = opendir(path);
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		fd = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (kt_meta_load(fd, &m) == -EBADMSG)
+			printf("damage:   slot %s: token.meta is damaged (slot skipped)\n", e->d_name);
+		kt_meta_wipe(&m);
+		snprintf(path, sizeof path, "%s/tokens/%s/objects", dir, e->d_name);
+		od = opendir(path);
+		while (od != NULL && (f = readdir(od)) != NULL)
+			if (strstr(f->d_name, ".damaged") != NULL)
+				printf("damage:   slot %s: objects/%s (not loaded)\n", e->d_name, f->d_name);
+		if (od != NULL)
+			closedir(od);
+		close(fd);
+	}
+	if (d != NULL)
+		closedir(d);
+}
+
 static void print_text(const char *dir, kr_serial store, const char *sdesc,
                        const tok_info *ti, size_t n, CK_SLOT_ID fs, const kr_quota *q, bool qok)
 {
@@ -94,6 +133,7 @@ static void print_text(const char *dir, kr_serial store, const char *sdesc,
 			       ti[i].so_fails, ti[i].max_tries);
 		putchar('\n');
 	}
+	print_damage(dir);
 	if (fs != CK_UNAVAILABLE_INFORMATION)
 		printf("free:     slot %lu\n", fs);
 	if (qok) {
