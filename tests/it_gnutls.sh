@@ -11,45 +11,23 @@ set -euo pipefail
 # a command that fails outside the explicit checks still says what failed
 trap 'echo "FAIL: line $LINENO: $BASH_COMMAND (exit $?)"' ERR
 
-: "${KT_BUILD:=build}"
-: "${KERNTOK_DIR:?KERNTOK_DIR must be set}"
-MOD="$KT_BUILD/kerntok-pkcs11.so"
-case "$MOD" in /*) ;; *) MOD="$PWD/$MOD" ;; esac
+. "$(dirname "$0")/lib_it.sh"
 LABEL=gnutls
 export GNUTLS_PIN=1234 GNUTLS_SO_PIN=12345678
 PY=/usr/bin/python3
-[ -f "$MOD" ] || { echo "FAIL: no module at $MOD"; exit 1; }
 for c in p11tool certtool gnutls-serv pkcs11-tool openssl; do
   command -v $c >/dev/null || { echo "FAIL: $c missing (apt install gnutls-bin opensc openssl)"; exit 1; }
 done
 
 work=$(mktemp -d /tmp/kt-it-gnutls.XXXXXX)
 serv_pid=
-store_desc() {
-  local real hex
-  real=$(realpath "$KERNTOK_DIR")
-  hex=$(printf '%s' "$real" | sha256sum | cut -c1-16)
-  echo "kerntok:$hex"
-}
 cleanup() {
-  local id
   if [ -n "$serv_pid" ]; then kill "$serv_pid" 2>/dev/null; wait "$serv_pid" 2>/dev/null; fi
-  id=$(keyctl search @u keyring "$(store_desc)" 2>/dev/null) &&
-    keyctl unlink "$id" @u >/dev/null 2>&1 || true
+  kt_unlink_store
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-fail() { echo "FAIL: $*"; exit 1; }
-step() { echo "== $*"; }
-checks=0
-ok() { checks=$((checks + 1)); echo "ok: $*"; }
-must() {          # run CMD..., show its output, fail with it when it exits non-zero
-  local out rc=0
-  out=$("$@" 2>&1) || rc=$?
-  echo "$out"
-  [ "$rc" = 0 ] || fail "exit $rc: $*"
-}
 p11t() { p11tool --provider "$MOD" "$@"; }
 TOK="pkcs11:token=$LABEL"
 priv() { echo "$TOK;object=$1;type=private"; }
@@ -58,9 +36,7 @@ pub() { echo "$TOK;object=$1;type=public"; }
 # --------------------------------------------------------------------------
 step "p11tool initializes the free slot's token and its user PIN"
 out=$(pkcs11-tool --module "$MOD" -L)
-free_slot=$(awk '/^Slot [0-9]+ \(0x[0-9a-fA-F]+\)/ { id = $3; gsub(/[():]/, "", id) }
-                 /token state: *uninitialized/ { print id; exit }' <<<"$out")
-[ -n "$free_slot" ] || fail "no free slot in: $out"
+free_slot=$(kt_free_slot <<<"$out") || fail "no free slot in: $out"
 # GnuTLS lists no uninitialized token: address the slot by its id
 must p11t --initialize --label "$LABEL" "pkcs11:slot-id=$((free_slot))"
 must p11t --initialize-pin "$TOK"

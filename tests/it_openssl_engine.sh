@@ -14,15 +14,10 @@ set -euo pipefail
 # a command that fails outside the explicit checks still says what failed
 trap 'echo "FAIL: line $LINENO: $BASH_COMMAND (exit $?)"' ERR
 
-: "${KT_BUILD:=build}"
-: "${KERNTOK_DIR:?KERNTOK_DIR must be set}"
-MOD="$KT_BUILD/kerntok-pkcs11.so"
-case "$MOD" in /*) ;; *) MOD="$PWD/$MOD" ;; esac
-KT="$KT_BUILD/kerntok"
+. "$(dirname "$0")/lib_it.sh"
 SO_PIN=12345678
 PIN=1234
 LABEL=engine
-[ -f "$MOD" ] || { echo "FAIL: no module at $MOD"; exit 1; }
 [ -x "$KT" ] || { echo "FAIL: no kerntok CLI at $KT"; exit 1; }
 command -v pkcs11-tool >/dev/null || { echo "FAIL: pkcs11-tool missing (apt install opensc)"; exit 1; }
 enginesdir=$(openssl version -e | sed -n 's/^ENGINESDIR: "\(.*\)"$/\1/p')
@@ -31,30 +26,12 @@ ENGINE_SO="$enginesdir/pkcs11.so"
   { echo "FAIL: no pkcs11 engine at $ENGINE_SO (apt install libengine-pkcs11-openssl)"; exit 1; }
 
 work=$(mktemp -d /tmp/kt-it-engine.XXXXXX)
-store_desc() {
-  local real hex
-  real=$(realpath "$KERNTOK_DIR")
-  hex=$(printf '%s' "$real" | sha256sum | cut -c1-16)
-  echo "kerntok:$hex"
-}
 cleanup() {
-  local id
-  id=$(keyctl search @u keyring "$(store_desc)" 2>/dev/null) &&
-    keyctl unlink "$id" @u >/dev/null 2>&1 || true
+  kt_unlink_store
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-fail() { echo "FAIL: $*"; exit 1; }
-step() { echo "== $*"; }
-checks=0
-ok() { checks=$((checks + 1)); echo "ok: $*"; }
-must() {          # run CMD..., show its output, fail with it when it exits non-zero
-  local out rc=0
-  out=$("$@" 2>&1) || rc=$?
-  echo "$out"
-  [ "$rc" = 0 ] || fail "exit $rc: $*"
-}
 p11u() { pkcs11-tool --module "$MOD" --token-label "$LABEL" --login --pin "$PIN" "$@"; }
 # the engine, with the key's URI and PIN (RFC 7512 pin-value)
 key() { echo "pkcs11:token=$LABEL;object=$1;type=private?pin-value=$PIN"; }

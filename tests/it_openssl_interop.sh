@@ -8,39 +8,22 @@
 # python3-cryptography); every helper call is its own process.
 set -euo pipefail
 
-: "${KT_BUILD:=build}"
-: "${KERNTOK_DIR:?KERNTOK_DIR must be set}"
-MOD="$KT_BUILD/kerntok-pkcs11.so"
-case "$MOD" in /*) ;; *) MOD="$PWD/$MOD" ;; esac
+. "$(dirname "$0")/lib_it.sh"
 SO_PIN=12345678
 PIN=1234
 LABEL=interop
 PY=/usr/bin/python3
-[ -f "$MOD" ] || { echo "FAIL: no module at $MOD"; exit 1; }
 command -v pkcs11-tool >/dev/null || { echo "FAIL: pkcs11-tool missing"; exit 1; }
 command -v openssl >/dev/null || { echo "FAIL: openssl missing"; exit 1; }
 "$PY" -c 'import PyKCS11, cryptography' ||
   { echo "FAIL: $PY lacks PyKCS11 / cryptography (apt install python3-pykcs11 python3-cryptography)"; exit 1; }
 
 work=$(mktemp -d /tmp/kt-it-interop.XXXXXX)
-store_desc() {
-  local real hex
-  real=$(realpath "$KERNTOK_DIR")
-  hex=$(printf '%s' "$real" | sha256sum | cut -c1-16)
-  echo "kerntok:$hex"
-}
 cleanup() {
-  local id
-  id=$(keyctl search @u keyring "$(store_desc)" 2>/dev/null) &&
-    keyctl unlink "$id" @u >/dev/null 2>&1 || true
+  kt_unlink_store
   rm -rf "$work"
 }
 trap cleanup EXIT
-
-fail() { echo "FAIL: $*"; exit 1; }
-step() { echo "== $*"; }
-checks=0
-ok() { checks=$((checks + 1)); echo "ok: $*"; }
 
 # --------------------------------------------------------------------------
 # The PKCS#11 helper: one operation per process.
@@ -195,16 +178,10 @@ sess.logout()
 sess.closeSession()
 EOF
 p11py() { "$PY" "$work/p11.py" "$MOD" "$LABEL" "$PIN" "$@"; }
-p11() { pkcs11-tool --module "$MOD" "$@"; }
 
 # --------------------------------------------------------------------------
 step "init token $LABEL on the free slot, set the user PIN"
-out=$(p11 -L)
-free_slot=$(awk '/^Slot [0-9]+ \(0x[0-9a-fA-F]+\)/ { id = $3; gsub(/[():]/, "", id) }
-                 /token state: *uninitialized/ { print id; exit }' <<<"$out")
-[ -n "$free_slot" ] || fail "no free slot in: $out"
-p11 --init-token --slot "$free_slot" --label "$LABEL" --so-pin "$SO_PIN" >/dev/null
-p11 --token-label "$LABEL" --login --login-type so --so-pin "$SO_PIN" --init-pin --pin "$PIN" >/dev/null
+kt_init_token "$LABEL" "$SO_PIN" "$PIN" >/dev/null
 ok "token $LABEL ready"
 
 head -c 10000 /dev/urandom >"$work/data"

@@ -6,35 +6,19 @@
 # that tokens, PINs and objects are shared between processes.
 set -euo pipefail
 
-: "${KT_BUILD:=build}"
-: "${KERNTOK_DIR:?KERNTOK_DIR must be set}"
-MOD="$KT_BUILD/kerntok-pkcs11.so"
+. "$(dirname "$0")/lib_it.sh"
 SO_PIN=12345678
 PIN=1234
-[ -f "$MOD" ] || { echo "FAIL: no module at $MOD"; exit 1; }
 command -v pkcs11-tool >/dev/null || { echo "FAIL: pkcs11-tool missing"; exit 1; }
 
 work=$(mktemp -d /tmp/kt-it-p11tool.XXXXXX)
-store_desc() {
-  local real hex
-  real=$(realpath "$KERNTOK_DIR")
-  hex=$(printf '%s' "$real" | sha256sum | cut -c1-16)
-  echo "kerntok:$hex"
-}
 cleanup() {
-  local id
-  # tests clean their own keyrings: drop this store's keyring from @u
-  id=$(keyctl search @u keyring "$(store_desc)" 2>/dev/null) &&
-    keyctl unlink "$id" @u >/dev/null 2>&1 || true
+  kt_unlink_store
   rm -rf "$work"
 }
 trap cleanup EXIT
 
 p11() { pkcs11-tool --module "$MOD" "$@"; }
-fail() { echo "FAIL: $*"; exit 1; }
-step() { echo "== $*"; }
-checks=0
-ok() { checks=$((checks + 1)); echo "ok: $*"; }
 
 # --------------------------------------------------------------------------
 step "list slots: exactly one free (uninitialized) slot"
@@ -43,9 +27,7 @@ echo "$out"
 nfree=$(grep -c 'token state: *uninitialized' <<<"$out" || true)
 [ "$nfree" = 1 ] || fail "expected exactly one uninitialized slot, found $nfree"
 # "Slot N (0xID): ..." followed by "token state: uninitialized"
-free_slot=$(awk '/^Slot [0-9]+ \(0x[0-9a-fA-F]+\)/ { id = $3; gsub(/[():]/, "", id) }
-                 /token state: *uninitialized/ { print id; exit }' <<<"$out")
-[ -n "$free_slot" ] || fail "could not parse the free slot id"
+free_slot=$(kt_free_slot <<<"$out") || fail "could not parse the free slot id"
 slot_dec=$((free_slot))
 ok "free slot $free_slot"
 
@@ -131,8 +113,8 @@ ok "d1 deleted, the others kept"
 # --------------------------------------------------------------------------
 step "the token keyring is visible with keyctl"
 keyctl show @u | tee "$work/keys"
-grep -q "keyring: $(store_desc)\$" "$work/keys" ||
-  fail "store keyring $(store_desc) not under @u"
+grep -q "keyring: $(kt_store_desc)\$" "$work/keys" ||
+  fail "store keyring $(kt_store_desc) not under @u"
 grep -q "keyring: kt:token:$slot_dec:t1\$" "$work/keys" ||
   fail "token keyring kt:token:$slot_dec:t1 not shown"
 ok "store and token keyrings present"

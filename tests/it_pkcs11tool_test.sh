@@ -9,54 +9,26 @@ set -euo pipefail
 # a command that fails outside the explicit checks still says what failed
 trap 'echo "FAIL: line $LINENO: $BASH_COMMAND (exit $?)"' ERR
 
-: "${KT_BUILD:=build}"
-: "${KERNTOK_DIR:?KERNTOK_DIR must be set}"
-MOD="$KT_BUILD/kerntok-pkcs11.so"
-case "$MOD" in /*) ;; *) MOD="$PWD/$MOD" ;; esac
+. "$(dirname "$0")/lib_it.sh"
 SO_PIN=12345678
 PIN=1234
 LABEL=p11test
-[ -f "$MOD" ] || { echo "FAIL: no module at $MOD"; exit 1; }
 command -v pkcs11-tool >/dev/null || { echo "FAIL: pkcs11-tool missing (apt install opensc)"; exit 1; }
 command -v openssl >/dev/null || { echo "FAIL: openssl missing"; exit 1; }
 
 work=$(mktemp -d /tmp/kt-it-p11test.XXXXXX)
-store_desc() {
-  local real hex
-  real=$(realpath "$KERNTOK_DIR")
-  hex=$(printf '%s' "$real" | sha256sum | cut -c1-16)
-  echo "kerntok:$hex"
-}
 cleanup() {
-  local id
-  id=$(keyctl search @u keyring "$(store_desc)" 2>/dev/null) &&
-    keyctl unlink "$id" @u >/dev/null 2>&1 || true
+  kt_unlink_store
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-fail() { echo "FAIL: $*"; exit 1; }
-step() { echo "== $*"; }
-checks=0
-ok() { checks=$((checks + 1)); echo "ok: $*"; }
 p11() { pkcs11-tool --module "$MOD" "$@"; }
 p11u() { p11 --token-label "$LABEL" --login --pin "$PIN" "$@"; }
-# run CMD..., show its output, fail with the output when it exits non-zero
-must() {
-  local out rc=0
-  out=$("$@" 2>&1) || rc=$?
-  echo "$out"
-  [ "$rc" = 0 ] || fail "exit $rc: $*"
-}
 
 # --------------------------------------------------------------------------
 step "init token $LABEL on the free slot, set the user PIN"
-out=$(p11 -L)
-free_slot=$(awk '/^Slot [0-9]+ \(0x[0-9a-fA-F]+\)/ { id = $3; gsub(/[():]/, "", id) }
-                 /token state: *uninitialized/ { print id; exit }' <<<"$out")
-[ -n "$free_slot" ] || fail "no free slot in: $out"
-must p11 --init-token --slot "$free_slot" --label "$LABEL" --so-pin "$SO_PIN"
-must p11 --token-label "$LABEL" --login --login-type so --so-pin "$SO_PIN" --init-pin --pin "$PIN"
+kt_init_token "$LABEL" "$SO_PIN" "$PIN" >/dev/null
 ok "token $LABEL ready"
 
 # --------------------------------------------------------------------------

@@ -10,36 +10,22 @@ set -euo pipefail
 # a command that fails outside the explicit checks still says what failed
 trap 'echo "FAIL: line $LINENO: $BASH_COMMAND (exit $?)"' ERR
 
-: "${KT_BUILD:=build}"
-: "${KERNTOK_DIR:?KERNTOK_DIR must be set}"
-MOD="$KT_BUILD/kerntok-pkcs11.so"
-case "$MOD" in /*) ;; *) MOD="$PWD/$MOD" ;; esac
+. "$(dirname "$0")/lib_it.sh"
 SO_PIN=12345678
 PIN=1234
 LABEL=pykcs11
 # Debian's python3-pykcs11 is for the system python; a pyenv python3 on PATH lacks it
 PY=/usr/bin/python3
 FLOW="$(cd "$(dirname "$0")" && pwd)/pykcs11_flow.py"
-[ -f "$MOD" ] || { echo "FAIL: no module at $MOD"; exit 1; }
 [ -f "$FLOW" ] || { echo "FAIL: no $FLOW"; exit 1; }
 "$PY" -c 'import PyKCS11, cryptography' ||
   { echo "FAIL: $PY lacks PyKCS11 / cryptography (apt install python3-pykcs11 python3-cryptography)"; exit 1; }
 
-store_desc() {
-  local real hex
-  real=$(realpath "$KERNTOK_DIR")
-  hex=$(printf '%s' "$real" | sha256sum | cut -c1-16)
-  echo "kerntok:$hex"
-}
 cleanup() {
-  local id
-  id=$(keyctl search @u keyring "$(store_desc)" 2>/dev/null) &&
-    keyctl unlink "$id" @u >/dev/null 2>&1 || true
+  kt_unlink_store
 }
 trap cleanup EXIT
 
-fail() { echo "FAIL: $*"; exit 1; }
-step() { echo "== $*"; }
 flow() { "$PY" "$FLOW" "$MOD" "$@" || fail "pykcs11_flow.py $1 failed (exit $?)"; }
 
 step "init: C_InitToken on the free slot, C_InitPIN"

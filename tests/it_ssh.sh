@@ -10,16 +10,11 @@ set -euo pipefail
 # a command that fails outside the explicit checks still says what failed
 trap 'echo "FAIL: line $LINENO: $BASH_COMMAND (exit $?)"' ERR
 
-: "${KT_BUILD:=build}"
-: "${KERNTOK_DIR:?KERNTOK_DIR must be set}"
-MOD="$KT_BUILD/kerntok-pkcs11.so"
-case "$MOD" in /*) ;; *) MOD="$PWD/$MOD" ;; esac
+. "$(dirname "$0")/lib_it.sh"
 MOD=$(realpath "$MOD")        # ssh-agent matches -P against the real path
-KT="$KT_BUILD/kerntok"
 SO_PIN=12345678
 PIN=1234
 LABEL=ssh
-[ -f "$MOD" ] || { echo "FAIL: no module at $MOD"; exit 1; }
 [ -x "$KT" ] || { echo "FAIL: no kerntok CLI at $KT"; exit 1; }
 for c in ssh-keygen ssh-agent ssh-add pkcs11-tool setsid; do
   command -v $c >/dev/null || { echo "FAIL: $c missing (apt install openssh-client opensc util-linux)"; exit 1; }
@@ -27,31 +22,13 @@ done
 
 work=$(mktemp -d /tmp/kt-it-ssh.XXXXXX)
 agent_pid=
-store_desc() {
-  local real hex
-  real=$(realpath "$KERNTOK_DIR")
-  hex=$(printf '%s' "$real" | sha256sum | cut -c1-16)
-  echo "kerntok:$hex"
-}
 cleanup() {
-  local id
   [ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null
-  id=$(keyctl search @u keyring "$(store_desc)" 2>/dev/null) &&
-    keyctl unlink "$id" @u >/dev/null 2>&1 || true
+  kt_unlink_store
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-fail() { echo "FAIL: $*"; exit 1; }
-step() { echo "== $*"; }
-checks=0
-ok() { checks=$((checks + 1)); echo "ok: $*"; }
-must() {          # run CMD..., show its output, fail with it when it exits non-zero
-  local out rc=0
-  out=$("$@" 2>&1) || rc=$?
-  echo "$out"
-  [ "$rc" = 0 ] || fail "exit $rc: $*"
-}
 p11u() { pkcs11-tool --module "$MOD" --token-label "$LABEL" --login --pin "$PIN" "$@"; }
 # "type base64" of an OpenSSH public key line (drops the comment)
 keybody() { awk '{ print $1, $2 }' "$@"; }

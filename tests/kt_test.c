@@ -99,6 +99,13 @@ const char *kt_rvname(CK_RV rv)
   return buf;
 }
 
+int kt_rv_in(CK_RV rv, const CK_RV *ok, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (rv == ok[i]) return 1;
+  return 0;
+}
+
 static const char *cur_test(void)
 {
   CU_pTest t = CU_get_current_test();
@@ -287,6 +294,48 @@ CK_RV kt_fresh_token(const char *label, const char *so_pin,
     fprintf(stderr, "kt_fresh_token(%s): %s: %s\n", label, step,
             kt_rvname(rv));
   return rv;
+}
+
+int kt_suite_login(const char *label, const char *so_pin, const char *user_pin,
+                   CK_SLOT_ID *slot, int *have_token, CK_SESSION_HANDLE *s)
+{
+  if (kt_init() != CKR_OK) return 1;
+  if (!*have_token) {
+    if (kt_fresh_token(label, so_pin, user_pin, slot) != CKR_OK) return 1;
+    *have_token = 1;
+  }
+  if (kt_open(*slot, 1, s) != CKR_OK) return 1;
+  return kt_login(*s, CKU_USER, user_pin) != CKR_OK;
+}
+
+CK_RV kt_gen_sign_pair(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE s,
+                       CK_MECHANISM_TYPE gen, int token, const char *label,
+                       CK_OBJECT_HANDLE *pub, CK_OBJECT_HANDLE *priv)
+{
+  static const unsigned char p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce,
+                                       0x3d, 0x03, 0x01, 0x07};
+  static const unsigned char ed25519[] = {0x06, 0x03, 0x2b, 0x65, 0x70};
+  static const CK_BBOOL t = CK_TRUE;
+  CK_MECHANISM m = {gen, NULL, 0};
+  CK_ULONG bits = 2048;
+  CK_BYTE e[] = {1, 0, 1};
+  CK_BBOOL tok = token ? CK_TRUE : CK_FALSE;
+  CK_ATTRIBUTE pt[4] = {
+      {CKA_TOKEN, &tok, 1}, {CKA_VERIFY, (void *)&t, 1}};
+  CK_ATTRIBUTE kt[] = {
+      {CKA_TOKEN, &tok, 1},        {CKA_PRIVATE, (void *)&t, 1},
+      {CKA_SENSITIVE, (void *)&t, 1}, {CKA_SIGN, (void *)&t, 1},
+      {CKA_LABEL, (void *)label, strlen(label)}};
+  CK_ULONG np = 2;
+  if (gen == CKM_RSA_PKCS_KEY_PAIR_GEN) {
+    pt[np++] = (CK_ATTRIBUTE){CKA_MODULUS_BITS, &bits, sizeof bits};
+    pt[np++] = (CK_ATTRIBUTE){CKA_PUBLIC_EXPONENT, e, sizeof e};
+  } else if (gen == CKM_EC_KEY_PAIR_GEN) {
+    pt[np++] = (CK_ATTRIBUTE){CKA_EC_PARAMS, (void *)p256, sizeof p256};
+  } else {
+    pt[np++] = (CK_ATTRIBUTE){CKA_EC_PARAMS, (void *)ed25519, sizeof ed25519};
+  }
+  return f->C_GenerateKeyPair(s, &m, pt, np, kt, KT_ARRAY_LEN(kt), pub, priv);
 }
 
 CK_RV kt_slot_by_label(const char *label, CK_SLOT_ID *slot)

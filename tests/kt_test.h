@@ -51,6 +51,7 @@
 #define kt_fork ktt_fork
 #define kt_free_slot ktt_free_slot
 #define kt_fresh_token ktt_fresh_token
+#define kt_gen_sign_pair ktt_gen_sign_pair
 #define kt_hex ktt_hex
 #define kt_hfail ktt_hfail
 #define kt_init ktt_init
@@ -72,6 +73,7 @@
 #define kt_pad ktt_pad
 #define kt_padded_eq ktt_padded_eq
 #define kt_run_self ktt_run_self
+#define kt_rv_in ktt_rv_in
 #define kt_rvname ktt_rvname
 #define kt_self ktt_self
 #define kt_slot_by_label ktt_slot_by_label
@@ -80,6 +82,7 @@
 #define kt_store_desc ktt_store_desc
 #define kt_store_keyring ktt_store_keyring
 #define kt_suite ktt_suite
+#define kt_suite_login ktt_suite_login
 #define kt_test ktt_test
 #define kt_tmpdir ktt_tmpdir
 #define kt_token_flags ktt_token_flags
@@ -113,6 +116,8 @@ CK_RV kt_fini(void);
 
 /* ---- return values --------------------------------------------------- */
 const char *kt_rvname(CK_RV rv);   /* "CKR_PIN_INCORRECT" or "0x..." */
+/* 1 if rv is one of ok[0..n-1] (no CUnit report: for threads, children). */
+int kt_rv_in(CK_RV rv, const CK_RV *ok, size_t n);
 
 /* Checks that got is one of exp[0..n-1]; reports through CUnit with names. */
 int kt_check_rv(CK_RV got, const CK_RV *exp, size_t n, const char *expr,
@@ -165,6 +170,11 @@ CK_RV kt_open(CK_SLOT_ID slot, int rw, CK_SESSION_HANDLE *s);
 CK_RV kt_login(CK_SESSION_HANDLE s, CK_USER_TYPE who, const char *pin);
 CK_RV kt_token_flags(CK_SLOT_ID slot, CK_FLAGS *flags);
 CK_RV kt_state(CK_SESSION_HANDLE s, CK_STATE *state);
+/* CUnit suite init: kt_init(); on the first call (*have_token 0) a
+ * kt_fresh_token(label, so_pin, user_pin) into *slot; then a RW session *s
+ * logged in as the user.  0 = ok, 1 = failed (a CUnit init's result). */
+int kt_suite_login(const char *label, const char *so_pin, const char *user_pin,
+                   CK_SLOT_ID *slot, int *have_token, CK_SESSION_HANDLE *s);
 
 /* ---- objects --------------------------------------------------------- */
 CK_RV kt_mk_data(CK_SESSION_HANDLE s, int token, int priv, const char *label,
@@ -187,6 +197,14 @@ CK_RV kt_attr_bool(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE h,
                    CK_ATTRIBUTE_TYPE t, CK_BBOOL *v);
 /* label into buf (NUL-terminated) */
 CK_RV kt_label(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE h, char *buf, size_t sz);
+/* C_GenerateKeyPair through f of a signing pair: gen is
+ * CKM_RSA_PKCS_KEY_PAIR_GEN (2048 bits, e = 65537), CKM_EC_KEY_PAIR_GEN
+ * (P-256) or else Ed25519.  The public key has CKA_VERIFY, the private key
+ * CKA_PRIVATE, CKA_SENSITIVE, CKA_SIGN and the label; both CKA_TOKEN as
+ * token says. */
+CK_RV kt_gen_sign_pair(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE s,
+                       CK_MECHANISM_TYPE gen, int token, const char *label,
+                       CK_OBJECT_HANDLE *pub, CK_OBJECT_HANDLE *priv);
 
 /* ---- X.509 test certificate ------------------------------------------ */
 /* A real DER certificate (EC P-256, CN=kt) and its DER subject/issuer and

@@ -155,42 +155,12 @@ typedef struct {
   const char *name;
 } signer;
 
-static const unsigned char P256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce,
-                                     0x3d, 0x03, 0x01, 0x07};
-static const unsigned char ED25519[] = {0x06, 0x03, 0x2b, 0x65, 0x70};
 
 static int has_mech(CK_FUNCTION_LIST_PTR f, CK_MECHANISM_TYPE m, CK_FLAGS fl)
 {
   CK_MECHANISM_INFO mi;
   return f->C_GetMechanismInfo(cslot, m, &mi) == CKR_OK &&
          (mi.flags & fl) == fl;
-}
-
-static CK_RV make_pair(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE s,
-                       CK_MECHANISM_TYPE gen, int token, const char *label,
-                       signer *sg)
-{
-  CK_MECHANISM m = {gen, NULL, 0};
-  CK_ULONG bits = 2048;
-  CK_BYTE e[] = {1, 0, 1};
-  CK_BBOOL tok = token ? CK_TRUE : CK_FALSE;
-  CK_ATTRIBUTE pub[4] = {
-      {CKA_TOKEN, &tok, 1}, {CKA_VERIFY, (void *)&T, 1}};
-  CK_ATTRIBUTE priv[] = {
-      {CKA_TOKEN, &tok, 1},        {CKA_PRIVATE, (void *)&T, 1},
-      {CKA_SENSITIVE, (void *)&T, 1}, {CKA_SIGN, (void *)&T, 1},
-      {CKA_LABEL, (void *)label, strlen(label)}};
-  CK_ULONG np = 2;
-  if (gen == CKM_RSA_PKCS_KEY_PAIR_GEN) {
-    pub[np++] = (CK_ATTRIBUTE){CKA_MODULUS_BITS, &bits, sizeof bits};
-    pub[np++] = (CK_ATTRIBUTE){CKA_PUBLIC_EXPONENT, e, sizeof e};
-  } else if (gen == CKM_EC_KEY_PAIR_GEN) {
-    pub[np++] = (CK_ATTRIBUTE){CKA_EC_PARAMS, (void *)P256, sizeof P256};
-  } else {
-    pub[np++] = (CK_ATTRIBUTE){CKA_EC_PARAMS, (void *)ED25519, sizeof ED25519};
-  }
-  return f->C_GenerateKeyPair(s, &m, pub, np, priv, KT_ARRAY_LEN(priv),
-                              &sg->pub, &sg->priv);
 }
 
 static CK_RV make_hmac(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE s, int token,
@@ -234,7 +204,8 @@ static int signer_make(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE s, int token,
     if (order[i].gen && !has_mech(f, order[i].gen, CKF_GENERATE_KEY_PAIR))
       continue;
     offered = 1;
-    CK_RV rv = order[i].gen ? make_pair(f, s, order[i].gen, token, label, sg)
+    CK_RV rv = order[i].gen ? kt_gen_sign_pair(f, s, order[i].gen, token, label,
+                                               &sg->pub, &sg->priv)
                             : make_hmac(f, s, token, label, sg);
     if (rv == CKR_OK) {
       sg->mech = order[i].sign;
@@ -613,16 +584,9 @@ struct worker {
   long live;                    /* shared mode: objects this thread owns */
 };
 
-static int legal(CK_RV rv, const CK_RV *ok, size_t n)
-{
-  for (size_t i = 0; i < n; i++)
-    if (rv == ok[i]) return 1;
-  return 0;
-}
-
 #define W_EXPECT(w, call, ...)                                            \
   ({ CK_RV w__r = (call); const CK_RV w__ok[] = {__VA_ARGS__};            \
-     if (!legal(w__r, w__ok, KT_ARRAY_LEN(w__ok)) && (w)->bad++ == 0)     \
+     if (!kt_rv_in(w__r, w__ok, KT_ARRAY_LEN(w__ok)) && (w)->bad++ == 0)  \
        snprintf((w)->first_bad, sizeof (w)->first_bad, "%s: %s", #call,    \
                 kt_rvname(w__r));                                          \
      w__r; })

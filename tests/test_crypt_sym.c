@@ -32,13 +32,7 @@ static int have_token;
 
 static int suite_up(void)
 {
-  if (kt_init() != CKR_OK) return 1;
-  if (!have_token) {
-    if (kt_fresh_token("sym", SO_PIN, USER_PIN, &slot) != CKR_OK) return 1;
-    have_token = 1;
-  }
-  if (kt_open(slot, 1, &S) != CKR_OK) return 1;
-  return kt_login(S, CKU_USER, USER_PIN) != CKR_OK;
+  return kt_suite_login("sym", SO_PIN, USER_PIN, &slot, &have_token, &S);
 }
 
 static int suite_down(void)

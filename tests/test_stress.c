@@ -68,9 +68,6 @@ static unsigned stress_seconds(void)
 
 /* ------------------------------------------------------------------ */
 /* the crypto the module offers, if any (same choice as test_callers.c) */
-static const unsigned char P256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce,
-                                     0x3d, 0x03, 0x01, 0x07};
-static const unsigned char ED25519[] = {0x06, 0x03, 0x2b, 0x65, 0x70};
 static const unsigned char MSG[32] = "kerntok stress: sign this, 32 b";
 
 typedef struct {
@@ -85,32 +82,6 @@ static int has_mech(CK_FUNCTION_LIST_PTR f, CK_MECHANISM_TYPE m, CK_FLAGS fl)
   CK_MECHANISM_INFO mi;
   return f->C_GetMechanismInfo(sslot, m, &mi) == CKR_OK &&
          (mi.flags & fl) == fl;
-}
-
-static CK_RV make_pair(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE s,
-                       CK_MECHANISM_TYPE gen, keys *k)
-{
-  CK_MECHANISM m = {gen, NULL, 0};
-  CK_ULONG bits = 2048;
-  CK_BYTE e[] = {1, 0, 1};
-  CK_ATTRIBUTE pub[4] = {{CKA_TOKEN, (void *)&T, 1},
-                         {CKA_VERIFY, (void *)&T, 1}};
-  CK_ATTRIBUTE priv[] = {{CKA_TOKEN, (void *)&T, 1},
-                         {CKA_PRIVATE, (void *)&T, 1},
-                         {CKA_SENSITIVE, (void *)&T, 1},
-                         {CKA_SIGN, (void *)&T, 1},
-                         {CKA_LABEL, "stress-sign", 11}};
-  CK_ULONG np = 2;
-  if (gen == CKM_RSA_PKCS_KEY_PAIR_GEN) {
-    pub[np++] = (CK_ATTRIBUTE){CKA_MODULUS_BITS, &bits, sizeof bits};
-    pub[np++] = (CK_ATTRIBUTE){CKA_PUBLIC_EXPONENT, e, sizeof e};
-  } else {
-    int ec = gen == CKM_EC_KEY_PAIR_GEN;
-    pub[np++] = (CK_ATTRIBUTE){CKA_EC_PARAMS, (void *)(ec ? P256 : ED25519),
-                               ec ? sizeof P256 : sizeof ED25519};
-  }
-  return f->C_GenerateKeyPair(s, &m, pub, np, priv, KT_ARRAY_LEN(priv),
-                              &k->spub, &k->spriv);
 }
 
 static CK_RV make_secret(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE s,
@@ -144,7 +115,8 @@ static void keys_make(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE s, keys *k)
     if (!has_mech(f, sorder[i].sign, CKF_SIGN)) continue;
     if (sorder[i].gen && !has_mech(f, sorder[i].gen, CKF_GENERATE_KEY_PAIR))
       continue;
-    CK_RV rv = sorder[i].gen ? make_pair(f, s, sorder[i].gen, k)
+    CK_RV rv = sorder[i].gen ? kt_gen_sign_pair(f, s, sorder[i].gen, 1, "stress-sign",
+                                                &k->spub, &k->spriv)
                              : make_secret(f, s, CKK_GENERIC_SECRET, 1, &k->spriv);
     if (!sorder[i].gen) k->spub = k->spriv;
     if (KT_OK(rv)) k->sign = sorder[i].sign;
@@ -195,16 +167,9 @@ static void wlog(struct wt *w, const char *fmt, ...)
     snprintf(w->first_bad, sizeof w->first_bad, "log write: %s", strerror(errno));
 }
 
-static int legal(CK_RV rv, const CK_RV *ok, size_t n)
-{
-  for (size_t i = 0; i < n; i++)
-    if (rv == ok[i]) return 1;
-  return 0;
-}
-
 #define EXPECT(w, call, ...)                                              \
   ({ CK_RV w__r = (call); const CK_RV w__ok[] = {__VA_ARGS__};            \
-     if (!legal(w__r, w__ok, KT_ARRAY_LEN(w__ok))) {                      \
+     if (!kt_rv_in(w__r, w__ok, KT_ARRAY_LEN(w__ok))) {                   \
        if ((w)->bad++ == 0)                                               \
          snprintf((w)->first_bad, sizeof (w)->first_bad, "%s: %s", #call,  \
                   kt_rvname(w__r));                                        \

@@ -28,252 +28,16 @@
 #include <tss2/tss2_tctildr.h>
 
 #include "../tpm/tp.h"
+#include "swtpm_util.h"
 
-/* ------------------------------------------------------------ swtpm */
+static struct ktt_swtpm tpm_a;
 
-struct swtpm {
-	pid_t pid;
-	int port;
-	char dir[512];
-	char tcti[96];
-};
-
-static struct swtpm tpm_a;
-
-/* Binds 127.0.0.1:port (0 = any) and returns the port, or -1. */
-static int try_bind(int port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
-	socklen_t len = sizeof(a);
-	int s, ret = -1;
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		return -1;
-	if (bind(s, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	    getsockname(s, (struct sockaddr *)&a, &len) == 0)
-		ret = ntohs(a.sin_port);
-	close(s);
-	return ret;
-}
-
-/* swtpm needs P (TPM commands) and P+1 (control channel). */
-static int free_port_pair(void)
-{
-	int i, p;
-
-	for (i = 0; i < 100; i++) {
-		p = try_bind(0);
-		if (p > 0 && p < 65535 && try_bind(p + 1) == p + 1)
-			return p;
-	}
-	return -1;
-}
-
-static int reachable(int port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
-	int s, ok;
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		return 0;
-	ok = connect(s, (struct sockaddr *)&a, sizeof(a)) == 0;
-	close(s);
-	return ok;
-}
-
-static void msleep(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static void exec_swtpm(const struct swtpm *t, pid_t parent)
-{
-	char server[80], ctrl[80], state[600], log[600];
-	int fd;
-
-	/* If this test dies, its simulator must not outlive it. */
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (getppid() != parent)
-		_exit(127);
-	snprintf(log, sizeof(log), "%s/swtpm.log", t->dir);
-	fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-	if (fd >= 0) {
-		dup2(fd, 1);
-		dup2(fd, 2);
-		close(fd);
-	}
-	snprintf(server, sizeof(server), "type=tcp,port=%d,bindaddr=127.0.0.1", t->port);
-	snprintf(ctrl, sizeof(ctrl), "type=tcp,port=%d,bindaddr=127.0.0.1", t->port + 1);
-	snprintf(state, sizeof(state), "dir=%s", t->dir);
-	execlp("swtpm", "swtpm", "socket", "--tpm2", "--server", server, "--ctrl", ctrl,
-	       "--tpmstate", state, "--flags", "not-need-init,startup-clear", (char *)NULL);
-	_exit(127);
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int swtpm_start(struct swtpm *t)
+/* Where the simulators keep their state: the run's store directory. */
+static const char *swtpm_base(void)
 {
 	const char *base = getenv("KERNTOK_DIR");
-	pid_t self = getpid();
-	int attempt, i, st;
 
-	memset(t, 0, sizeof(*t));
-	snprintf(t->dir, sizeof(t->dir), "%s/swtpm.XXXXXX", base && *base ? base : "/tmp");
-	if (!mkdtemp(t->dir))
-		return -1;
-	/* The port probe races with everything else on the host: retry. */
-	for (attempt = 0; attempt < 5; attempt++) {
-		t->port = free_port_pair();
-		if (t->port < 0)
-			return -1;
-		t->pid = fork();
-		if (t->pid < 0)
-			return -1;
-		if (t->pid == 0)
-			exec_swtpm(t, self);
-		for (i = 0; i < 250; i++) {
-			if (waitpid(t->pid, &st, WNOHANG) == t->pid) {
-				t->pid = 0;
-				break;
-			}
-			if (reachable(t->port)) {
-				snprintf(t->tcti, sizeof(t->tcti), "swtpm:host=127.0.0.1,port=%d",
-					 t->port);
-				return 0;
-			}
-			msleep(20);
-		}
-		if (t->pid > 0) {
-			kill(t->pid, SIGKILL);
-			waitpid(t->pid, &st, 0);
-			t->pid = 0;
-		}
-	}
-	fprintf(stderr, "swtpm did not come up; see %s/swtpm.log\n", t->dir);
-	return -1;
-}
-
-static void swtpm_stop(struct swtpm *t)
-{
-	int st;
-
-	if (t->pid > 0) {
-		kill(t->pid, SIGTERM);
-		waitpid(t->pid, &st, 0);
-		t->pid = 0;
-	}
-	if (t->dir[0])
-		nftw(t->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-	t->dir[0] = 0;
-}
-
-/* ------------------------------------ direct ESAPI, for what tp/ hides */
-
-struct raw {
-	TSS2_TCTI_CONTEXT *tcti;
-	ESYS_CONTEXT *esys;
-};
-
-static int raw_open(const struct swtpm *t, struct raw *r)
-{
-	memset(r, 0, sizeof(*r));
-	if (Tss2_TctiLdr_Initialize(t->tcti, &r->tcti))
-		return -1;
-	if (Esys_Initialize(&r->esys, r->tcti, NULL)) {
-		Tss2_TctiLdr_Finalize(&r->tcti);
-		return -1;
-	}
-	return 0;
-}
-
-static void raw_close(struct raw *r)
-{
-	Esys_Finalize(&r->esys);
-	Tss2_TctiLdr_Finalize(&r->tcti);
-}
-
-/* Lockout hierarchy auth is empty on a fresh swtpm. */
-static TSS2_RC da_params(const struct swtpm *t, uint32_t max_tries, uint32_t recovery,
-			 uint32_t lockout_recovery)
-{
-	struct raw r;
-	TSS2_RC rc;
-
-	if (raw_open(t, &r))
-		return 1;
-	rc = Esys_DictionaryAttackParameters(r.esys, ESYS_TR_RH_LOCKOUT, ESYS_TR_PASSWORD,
-					     ESYS_TR_NONE, ESYS_TR_NONE, max_tries, recovery,
-					     lockout_recovery);
-	raw_close(&r);
-	return rc;
-}
-
-static TSS2_RC da_reset(const struct swtpm *t)
-{
-	struct raw r;
-	TSS2_RC rc;
-
-	if (raw_open(t, &r))
-		return 1;
-	rc = Esys_DictionaryAttackLockReset(r.esys, ESYS_TR_RH_LOCKOUT, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-				      ESYS_TR_NONE);
-	raw_close(&r);
-	return rc;
-}
-
-static TSS2_RC pcr_extend(const struct swtpm *t, int pcr, TPMI_ALG_HASH alg, uint16_t size)
-{
-	TPML_DIGEST_VALUES d = { .count = 1 };
-	struct raw r;
-	TSS2_RC rc;
-
-	d.digests[0].hashAlg = alg;
-	memset(&d.digests[0].digest, 0x5a, size);
-	if (raw_open(t, &r))
-		return 1;
-	rc = Esys_PCR_Extend(r.esys, ESYS_TR_PCR0 + pcr, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-			     ESYS_TR_NONE, &d);
-	raw_close(&r);
-	return rc;
-}
-
-/* How many handles of one type (transient objects, loaded sessions, saved
- * sessions) the TPM holds; -1 on error. */
-static int handle_count(const struct swtpm *t, TPM2_HANDLE first)
-{
-	TPMS_CAPABILITY_DATA *cap = NULL;
-	TPMI_YES_NO more;
-	struct raw r;
-	int n = -1;
-
-	if (raw_open(t, &r))
-		return -1;
-	if (Esys_GetCapability(r.esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_HANDLES,
-			       first, TPM2_MAX_CAP_HANDLES, &more, &cap) == TSS2_RC_SUCCESS) {
-		uint32_t i;
-
-		n = 0;
-		/* The list continues into the next handle type; count ours. */
-		for (i = 0; i < cap->data.handles.count; i++)
-			if ((cap->data.handles.handle[i] >> 24) == (first >> 24))
-				n++;
-	}
-	Esys_Free(cap);
-	raw_close(&r);
-	return n;
+	return base && *base ? base : "/tmp";
 }
 
 /* TPM2_TRANSIENT_FIRST & co. expand to a signed shift overflow (UBSan
@@ -282,11 +46,11 @@ static int handle_count(const struct swtpm *t, TPM2_HANDLE first)
 #define LOADED_SESSION_FIRST 0x02000000u /* TPM2_LOADED_SESSION_FIRST */
 #define ACTIVE_SESSION_FIRST 0x03000000u /* TPM2_ACTIVE_SESSION_FIRST */
 
-static void assert_tpm_clean(const struct swtpm *t)
+static void assert_tpm_clean(const struct ktt_swtpm *t)
 {
-	CU_ASSERT_EQUAL(handle_count(t, TRANSIENT_FIRST), 0);
-	CU_ASSERT_EQUAL(handle_count(t, LOADED_SESSION_FIRST), 0);
-	CU_ASSERT_EQUAL(handle_count(t, ACTIVE_SESSION_FIRST), 0);
+	CU_ASSERT_EQUAL(ktt_swtpm_handle_count(t, TRANSIENT_FIRST), 0);
+	CU_ASSERT_EQUAL(ktt_swtpm_handle_count(t, LOADED_SESSION_FIRST), 0);
+	CU_ASSERT_EQUAL(ktt_swtpm_handle_count(t, ACTIVE_SESSION_FIRST), 0);
 }
 
 /* The same TCG SRK templates tp_srk.c uses, to provision 0x81000001. */
@@ -312,16 +76,16 @@ static const TPM2B_PUBLIC srk_rsa = { .publicArea = {
 
 /* Evicts whatever sits at 0x81000001, then persists a primary made from
  * tmpl there (tmpl NULL: just evict). */
-static TSS2_RC persist_srk(const struct swtpm *t, const TPM2B_PUBLIC *tmpl)
+static TSS2_RC persist_srk(const struct ktt_swtpm *t, const TPM2B_PUBLIC *tmpl)
 {
 	const TPM2B_SENSITIVE_CREATE sens = { 0 };
 	const TPM2B_DATA outside = { 0 };
 	const TPML_PCR_SELECTION nopcr = { 0 };
 	ESYS_TR old = ESYS_TR_NONE, prim = ESYS_TR_NONE, pers = ESYS_TR_NONE;
-	struct raw r;
+	struct ktt_swtpm_raw r;
 	TSS2_RC rc = 0;
 
-	if (raw_open(t, &r))
+	if (ktt_swtpm_raw_open(t, &r))
 		return 1;
 	if (Esys_TR_FromTPMPublic(r.esys, SRK_HANDLE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
 				  &old) == TSS2_RC_SUCCESS) {
@@ -342,15 +106,15 @@ static TSS2_RC persist_srk(const struct swtpm *t, const TPM2B_PUBLIC *tmpl)
 out:
 	if (prim != ESYS_TR_NONE)
 		Esys_FlushContext(r.esys, prim);
-	raw_close(&r);
+	ktt_swtpm_raw_close(&r);
 	return rc;
 }
 
 /* Sets the owner hierarchy's auth from old to new (NULL = empty). */
-static TSS2_RC owner_auth(const struct swtpm *t, const char *old, const char *new)
+static TSS2_RC owner_auth(const struct ktt_swtpm *t, const char *old, const char *new)
 {
 	TPM2B_AUTH o = { 0 }, n = { 0 };
-	struct raw r;
+	struct ktt_swtpm_raw r;
 	TSS2_RC rc;
 
 	if (old) {
@@ -361,13 +125,13 @@ static TSS2_RC owner_auth(const struct swtpm *t, const char *old, const char *ne
 		n.size = strlen(new);
 		memcpy(n.buffer, new, n.size);
 	}
-	if (raw_open(t, &r))
+	if (ktt_swtpm_raw_open(t, &r))
 		return 1;
 	rc = Esys_TR_SetAuth(r.esys, ESYS_TR_RH_OWNER, &o);
 	if (!rc)
 		rc = Esys_HierarchyChangeAuth(r.esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD,
 					      ESYS_TR_NONE, ESYS_TR_NONE, &n);
-	raw_close(&r);
+	ktt_swtpm_raw_close(&r);
 	return rc;
 }
 
@@ -424,7 +188,7 @@ static const uint8_t key32[32] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x7
 
 #define AUTH(s) (const uint8_t *)(s), (sizeof(s) - 1)
 
-static tp_ctx *open_ctx(const struct swtpm *t)
+static tp_ctx *open_ctx(const struct ktt_swtpm *t)
 {
 	tp_ctx *c = NULL;
 	int ret = tp_open(&c, t->tcti);
@@ -457,7 +221,7 @@ static void test_no_tpm(void)
 {
 	char tcti[96];
 	tp_ctx *c = (tp_ctx *)&c; /* must be reset to NULL on failure */
-	int port = free_port_pair();
+	int port = ktt_swtpm_free_port_pair();
 
 	CU_ASSERT_FATAL(port > 0);
 	snprintf(tcti, sizeof(tcti), "swtpm:host=127.0.0.1,port=%d", port);
@@ -560,7 +324,7 @@ static void test_wrong_auth(void)
 	CU_ASSERT_EQUAL(unseal_ok(c, blob, len, AUTH("correct horse")), 0);
 	free(blob);
 	tp_close(c);
-	CU_ASSERT_EQUAL(da_reset(&tpm_a), 0);
+	CU_ASSERT_EQUAL(ktt_swtpm_da_reset(&tpm_a), 0);
 	assert_tpm_clean(&tpm_a);
 }
 
@@ -600,7 +364,7 @@ static void test_lockout(void)
 	}
 	tp_close(c);
 
-	CU_ASSERT_EQUAL(da_reset(&tpm_a), 0);
+	CU_ASSERT_EQUAL(ktt_swtpm_da_reset(&tpm_a), 0);
 	c = open_ctx(&tpm_a);
 	CU_ASSERT_EQUAL(tp_da_lockout_info(c, &cnt, &max, &lock), 0);
 	CU_ASSERT_EQUAL(cnt, 0);
@@ -635,9 +399,9 @@ static void test_pcr(void)
 	CU_ASSERT_EQUAL(unseal_ok(c, blob, len, AUTH("wrong")), -EACCES);
 	CU_ASSERT_EQUAL(unseal_ok(c, b2, l2, AUTH("x")), -EACCES);
 	tp_close(c);
-	CU_ASSERT_EQUAL(da_reset(&tpm_a), 0);
+	CU_ASSERT_EQUAL(ktt_swtpm_da_reset(&tpm_a), 0);
 
-	CU_ASSERT_EQUAL(pcr_extend(&tpm_a, 23, TPM2_ALG_SHA256, 32), 0);
+	CU_ASSERT_EQUAL(ktt_swtpm_pcr_extend(&tpm_a, 23, TPM2_ALG_SHA256, 32), 0);
 	c = open_ctx(&tpm_a);
 	CU_ASSERT_EQUAL(unseal_ok(c, blob, len, AUTH("pcrpin")), -EPERM);
 	CU_ASSERT_EQUAL(tp_last_rc(c) & 0xbf, TPM2_RC_POLICY_FAIL);
@@ -658,7 +422,7 @@ static void test_pcr(void)
 	CU_ASSERT_EQUAL(unseal_ok(c, b2, l2, AUTH("pcrpin")), 0);
 	tp_close(c);
 
-	CU_ASSERT_EQUAL(pcr_extend(&tpm_a, 16, TPM2_ALG_SHA1, 20), 0);
+	CU_ASSERT_EQUAL(ktt_swtpm_pcr_extend(&tpm_a, 16, TPM2_ALG_SHA1, 20), 0);
 	c = open_ctx(&tpm_a);
 	CU_ASSERT_EQUAL(unseal_ok(c, b3, l3, AUTH("pcrpin")), -EPERM);
 	CU_ASSERT_EQUAL(tp_pcr_mismatch(c, b3, l3, &mask), 0);
@@ -669,7 +433,7 @@ static void test_pcr(void)
 	free(b3);
 	free(ba);
 	tp_close(c);
-	CU_ASSERT_EQUAL(da_reset(&tpm_a), 0);
+	CU_ASSERT_EQUAL(ktt_swtpm_da_reset(&tpm_a), 0);
 	assert_tpm_clean(&tpm_a);
 }
 
@@ -788,7 +552,7 @@ static void test_damaged(void)
 
 static void test_second_tpm(void)
 {
-	struct swtpm b;
+	struct ktt_swtpm b;
 	uint8_t *ba = NULL, *bb = NULL, *forged = NULL;
 	size_t la = 0, lb = 0;
 	struct layout loa, lob;
@@ -798,7 +562,7 @@ static void test_second_tpm(void)
 	CU_ASSERT_EQUAL(tp_seal(c, key32, 32, AUTH("pin"), NULL, &ba, &la), 0);
 	tp_close(c);
 
-	CU_ASSERT_FATAL(swtpm_start(&b) == 0);
+	CU_ASSERT_FATAL(ktt_swtpm_start(&b, swtpm_base()) == 0);
 	c = open_ctx(&b);
 	/* B derives a different SRK from its own owner seed: no candidate
 	 * has the Name the blob records. */
@@ -823,7 +587,7 @@ static void test_second_tpm(void)
 	CU_ASSERT_EQUAL(tp_last_rc(c) & 0xbf, TPM2_RC_INTEGRITY);
 	tp_close(c);
 	assert_tpm_clean(&b);
-	swtpm_stop(&b);
+	ktt_swtpm_stop(&b);
 
 	c = open_ctx(&tpm_a);
 	CU_ASSERT_EQUAL(unseal_ok(c, bb, lb, AUTH("pin")), -EINVAL);
@@ -913,13 +677,13 @@ static void test_no_leaks(void)
 	c = open_ctx(&tpm_a);
 	CU_ASSERT_EQUAL(tp_seal(c, key32, 32, AUTH("pin"), &sel, &blob, &len), 0);
 	tp_close(c);
-	CU_ASSERT_EQUAL(pcr_extend(&tpm_a, 7, TPM2_ALG_SHA256, 32), 0);
+	CU_ASSERT_EQUAL(ktt_swtpm_pcr_extend(&tpm_a, 7, TPM2_ALG_SHA256, 32), 0);
 	c = open_ctx(&tpm_a);
 	for (i = 0; i < 5; i++)
 		CU_ASSERT_EQUAL(tp_unseal(c, blob, len, AUTH("pin"), &s, &n), -EPERM);
 	tp_close(c);
 	free(blob);
-	CU_ASSERT_EQUAL(da_reset(&tpm_a), 0);
+	CU_ASSERT_EQUAL(ktt_swtpm_da_reset(&tpm_a), 0);
 	assert_tpm_clean(&tpm_a);
 }
 
@@ -1055,14 +819,14 @@ static void test_wire(void)
  * would answer BAD_SEQUENCE forever); closing still works. */
 static void test_tpm_lost(void)
 {
-	struct swtpm t;
+	struct ktt_swtpm t;
 	uint8_t *blob = NULL, *s = NULL;
 	size_t len = 0, n = 0;
 	uint32_t cnt, max, mask;
 	int lock, st;
 	tp_ctx *c;
 
-	CU_ASSERT_FATAL(swtpm_start(&t) == 0);
+	CU_ASSERT_FATAL(ktt_swtpm_start(&t, swtpm_base()) == 0);
 	c = open_ctx(&t);
 	CU_ASSERT_EQUAL(tp_seal(c, key32, 32, NULL, 0, NULL, &blob, &len), 0);
 	kill(t.pid, SIGKILL);
@@ -1076,7 +840,7 @@ static void test_tpm_lost(void)
 	CU_ASSERT_PTR_NULL(s);
 	tp_close(c);
 	free(blob);
-	swtpm_stop(&t);
+	ktt_swtpm_stop(&t);
 }
 
 /* With an owner password and no persisted SRK there is no parent: say so
@@ -1119,13 +883,13 @@ int main(void)
 	/* A wedged simulator must not hang `make check`; the swtpm children
 	 * die with us (PR_SET_PDEATHSIG). ~1 s normally, ~30 s in valgrind. */
 	alarm(getenv("KT_VALGRIND") || getenv("KT_ASAN") ? 600 : 120);
-	if (swtpm_start(&tpm_a) != 0) {
+	if (ktt_swtpm_start(&tpm_a, swtpm_base()) != 0) {
 		fprintf(stderr, "cannot start swtpm (is it installed?)\n");
 		return 1;
 	}
 	/* maxTries 3; recoveryTime long, so failures do not decay during the
 	 * run; lockoutRecovery irrelevant (lockout auth is right). */
-	if (da_params(&tpm_a, 3, 1000, 1) != 0) {
+	if (ktt_swtpm_da_params(&tpm_a, 3, 1000, 1) != 0) {
 		fprintf(stderr, "cannot set DA parameters\n");
 		goto out;
 	}
@@ -1152,6 +916,6 @@ int main(void)
 cleanup:
 	CU_cleanup_registry();
 out:
-	swtpm_stop(&tpm_a);
+	ktt_swtpm_stop(&tpm_a);
 	return failures ? 1 : 0;
 }

@@ -18,6 +18,7 @@
  *    CKF_PROTECTED_AUTHENTICATION_PATH; no PIN was tried, nothing counted.
  */
 #include "kt_test.h"
+#include "swtpm_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -55,191 +56,19 @@
 #define M_PROTECTION M_LEN_V1
 #define M_LEN_V2 (M_LEN_V1 + 60)
 
-/* ------------------------------------------------ swtpm (from test_tpm.c) */
+/* ------------------------------------------------------------ swtpm */
 
-struct swtpm {
-  pid_t pid;
-  int port;
-  char dir[512];
-  char tcti[96];
-};
-
-static struct swtpm tpm_a;
-
-static int try_bind(int port)
-{
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-  socklen_t len = sizeof(a);
-  int s, ret = -1;
-
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (s < 0) return -1;
-  if (bind(s, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-      getsockname(s, (struct sockaddr *)&a, &len) == 0)
-    ret = ntohs(a.sin_port);
-  close(s);
-  return ret;
-}
-
-static int free_port_pair(void)
-{
-  for (int i = 0; i < 100; i++) {
-    int p = try_bind(0);
-    if (p > 0 && p < 65535 && try_bind(p + 1) == p + 1) return p;
-  }
-  return -1;
-}
-
-static int reachable(int port)
-{
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-  int s, ok;
-
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (s < 0) return 0;
-  ok = connect(s, (struct sockaddr *)&a, sizeof(a)) == 0;
-  close(s);
-  return ok;
-}
-
-static void exec_swtpm(const struct swtpm *t, pid_t parent)
-{
-  char server[80], ctrl[80], state[600], log[600];
-  int fd;
-
-  prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlive the test */
-  if (getppid() != parent) _exit(127);
-  snprintf(log, sizeof(log), "%s/swtpm.log", t->dir);
-  fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-  if (fd >= 0) {
-    dup2(fd, 1);
-    dup2(fd, 2);
-    close(fd);
-  }
-  snprintf(server, sizeof(server), "type=tcp,port=%d,bindaddr=127.0.0.1", t->port);
-  snprintf(ctrl, sizeof(ctrl), "type=tcp,port=%d,bindaddr=127.0.0.1", t->port + 1);
-  snprintf(state, sizeof(state), "dir=%s", t->dir);
-  execlp("swtpm", "swtpm", "socket", "--tpm2", "--server", server, "--ctrl", ctrl,
-         "--tpmstate", state, "--flags", "not-need-init,startup-clear", (char *)NULL);
-  _exit(127);
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-  (void)sb; (void)flag; (void)ftw;
-  return remove(path);
-}
-
-static int swtpm_start(struct swtpm *t)
-{
-  pid_t self = getpid();
-  int st;
-
-  memset(t, 0, sizeof(*t));
-  snprintf(t->dir, sizeof(t->dir), "%s/swtpm.XXXXXX", kt_tmpdir());
-  if (!mkdtemp(t->dir)) return -1;
-  for (int attempt = 0; attempt < 5; attempt++) {
-    t->port = free_port_pair();
-    if (t->port < 0) return -1;
-    t->pid = fork();
-    if (t->pid < 0) return -1;
-    if (t->pid == 0) exec_swtpm(t, self);
-    for (int i = 0; i < 250; i++) {
-      if (waitpid(t->pid, &st, WNOHANG) == t->pid) {
-        t->pid = 0;
-        break;
-      }
-      if (reachable(t->port)) {
-        snprintf(t->tcti, sizeof(t->tcti), "swtpm:host=127.0.0.1,port=%d", t->port);
-        return 0;
-      }
-      kt_msleep(20);
-    }
-    if (t->pid > 0) {
-      kill(t->pid, SIGKILL);
-      waitpid(t->pid, &st, 0);
-      t->pid = 0;
-    }
-  }
-  fprintf(stderr, "swtpm did not come up; see %s/swtpm.log\n", t->dir);
-  return -1;
-}
-
-static void swtpm_stop(struct swtpm *t)
-{
-  int st;
-
-  if (t->pid > 0) {
-    kill(t->pid, SIGTERM);
-    waitpid(t->pid, &st, 0);
-    t->pid = 0;
-  }
-  if (t->dir[0]) nftw(t->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-  t->dir[0] = 0;
-}
-
-/* ----------------------------------- raw ESAPI, for what the module hides */
-
-struct raw {
-  TSS2_TCTI_CONTEXT *tcti;
-  ESYS_CONTEXT *esys;
-};
-
-static int raw_open(const struct swtpm *t, struct raw *r)
-{
-  memset(r, 0, sizeof(*r));
-  if (Tss2_TctiLdr_Initialize(t->tcti, &r->tcti)) return -1;
-  if (Esys_Initialize(&r->esys, r->tcti, NULL)) {
-    Tss2_TctiLdr_Finalize(&r->tcti);
-    return -1;
-  }
-  return 0;
-}
-
-static void raw_close(struct raw *r)
-{
-  Esys_Finalize(&r->esys);
-  Tss2_TctiLdr_Finalize(&r->tcti);
-}
-
-/* The lockout hierarchy's auth is empty on a fresh swtpm. */
-static TSS2_RC da_params(const struct swtpm *t, uint32_t max_tries, uint32_t recovery,
-                         uint32_t lockout_recovery)
-{
-  struct raw r;
-  TSS2_RC rc;
-
-  if (raw_open(t, &r)) return 1;
-  rc = Esys_DictionaryAttackParameters(r.esys, ESYS_TR_RH_LOCKOUT, ESYS_TR_PASSWORD,
-                                       ESYS_TR_NONE, ESYS_TR_NONE, max_tries, recovery,
-                                       lockout_recovery);
-  raw_close(&r);
-  return rc;
-}
-
-static TSS2_RC da_reset(const struct swtpm *t)
-{
-  struct raw r;
-  TSS2_RC rc;
-
-  if (raw_open(t, &r)) return 1;
-  rc = Esys_DictionaryAttackLockReset(r.esys, ESYS_TR_RH_LOCKOUT, ESYS_TR_PASSWORD,
-                                      ESYS_TR_NONE, ESYS_TR_NONE);
-  raw_close(&r);
-  return rc;
-}
+static struct ktt_swtpm tpm_a;
 
 /* TPM2_PT_LOCKOUT_COUNTER, or -1 */
-static long da_counter(const struct swtpm *t)
+static long da_counter(const struct ktt_swtpm *t)
 {
   TPMS_CAPABILITY_DATA *cap = NULL;
   TPMI_YES_NO more;
-  struct raw r;
+  struct ktt_swtpm_raw r;
   long n = -1;
 
-  if (raw_open(t, &r)) return -1;
+  if (ktt_swtpm_raw_open(t, &r)) return -1;
   if (Esys_GetCapability(r.esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
                          TPM2_CAP_TPM_PROPERTIES, TPM2_PT_LOCKOUT_COUNTER, 1, &more,
                          &cap) == TSS2_RC_SUCCESS &&
@@ -247,44 +76,7 @@ static long da_counter(const struct swtpm *t)
       cap->data.tpmProperties.tpmProperty[0].property == TPM2_PT_LOCKOUT_COUNTER)
     n = cap->data.tpmProperties.tpmProperty[0].value;
   Esys_Free(cap);
-  raw_close(&r);
-  return n;
-}
-
-static TSS2_RC pcr_extend(const struct swtpm *t, int pcr)
-{
-  TPML_DIGEST_VALUES d = {.count = 1};
-  struct raw r;
-  TSS2_RC rc;
-
-  d.digests[0].hashAlg = TPM2_ALG_SHA256;
-  memset(&d.digests[0].digest, 0x5a, 32);
-  if (raw_open(t, &r)) return 1;
-  rc = Esys_PCR_Extend(r.esys, ESYS_TR_PCR0 + pcr, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-                       ESYS_TR_NONE, &d);
-  raw_close(&r);
-  return rc;
-}
-
-/* Handles of one kind (transient objects, loaded or saved sessions) the
- * TPM holds; -1 on error.  swtpm has no resource manager: whatever the
- * module forgot to flush is still there. */
-static int handle_count(const struct swtpm *t, TPM2_HANDLE first)
-{
-  TPMS_CAPABILITY_DATA *cap = NULL;
-  TPMI_YES_NO more;
-  struct raw r;
-  int n = -1;
-
-  if (raw_open(t, &r)) return -1;
-  if (Esys_GetCapability(r.esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_HANDLES,
-                         first, TPM2_MAX_CAP_HANDLES, &more, &cap) == TSS2_RC_SUCCESS) {
-    n = 0;
-    for (uint32_t i = 0; i < cap->data.handles.count; i++)
-      if ((cap->data.handles.handle[i] >> 24) == (first >> 24)) n++;
-  }
-  Esys_Free(cap);
-  raw_close(&r);
+  ktt_swtpm_raw_close(&r);
   return n;
 }
 
@@ -417,9 +209,9 @@ static CK_FLAGS flags_of(CK_SLOT_ID slot)
 
 static int suite_init(void)
 {
-  if (swtpm_start(&tpm_a) != 0) return -1;
+  if (ktt_swtpm_start(&tpm_a, kt_tmpdir()) != 0) return -1;
   /* maxTries 3; long recovery, so failures do not decay during the run */
-  if (da_params(&tpm_a, 3, 1000, 1) != 0) return -1;
+  if (ktt_swtpm_da_params(&tpm_a, 3, 1000, 1) != 0) return -1;
   setenv("KERNTOK_TCTI", tpm_a.tcti, 1);
   if (kt_init() != CKR_OK) return -1;
   CK_RV rv = kt_fresh_token(LABEL, SO_PIN, USER_PIN, &slot_a);
@@ -432,14 +224,14 @@ static int suite_clean(void)
   char *o = NULL;
   run_cli(&o, "lock", "--token", LABEL, (char *)NULL); /* no unlock key left behind */
   free(o);
-  swtpm_stop(&tpm_a);
+  ktt_swtpm_stop(&tpm_a);
   return 0;
 }
 
 static void setup(void)
 {
   setenv("KERNTOK_TCTI", tpm_a.tcti, 1);
-  KT_CHECK(da_reset(&tpm_a) == 0, "DA reset");
+  KT_CHECK(ktt_swtpm_da_reset(&tpm_a) == 0, "DA reset");
   KT_OK_F(kt_init());
 }
 
@@ -507,7 +299,7 @@ static void test_lockout(void)
            "lockout counted by kerntok: %u", le32(m + M_USER_FAILS));
   /* recovery: the lockout hierarchy resets the TPM, then the PIN works
    * and kerntok's counter is back to 0 */
-  KT_CHECK_F(da_reset(&tpm_a) == 0, "DictionaryAttackLockReset");
+  KT_CHECK_F(ktt_swtpm_da_reset(&tpm_a) == 0, "DictionaryAttackLockReset");
   KT_OK(login_rv(slot_a, CKU_USER, USER_PIN));
   KT_CHECK(read_meta(slot_a, m, sizeof m) > 0 && le32(m + M_USER_FAILS) == 0,
            "counter after a good PIN: %u", le32(m + M_USER_FAILS));
@@ -534,7 +326,7 @@ static void test_set_pin(void)
   KT_CHECK(nb > 0 && na > 0 && (nb != na || memcmp(before, after, na)), "tpm.user re-sealed");
   KT_OK(login_rv(slot_a, CKU_USER, new_pin));
   KT_RV(login_rv(slot_a, CKU_USER, USER_PIN), CKR_PIN_INCORRECT);
-  KT_CHECK(da_reset(&tpm_a) == 0, "DA reset");
+  KT_CHECK(ktt_swtpm_da_reset(&tpm_a) == 0, "DA reset");
 
   /* C_InitPIN by the SO re-seals too */
   KT_OK_F(kt_open(slot_a, 1, &s));
@@ -574,13 +366,13 @@ static int copy_file(const char *from, const char *to)
 static void test_other_tpm(void)
 {
   static const char *files[] = {"token.meta", "tpm.so", "tpm.user"};
-  struct swtpm b;
+  struct ktt_swtpm b;
   char dir2[600], p[4200], q[4200], *out = NULL, v[64];
   const char *old_dir = getenv("KERNTOK_DIR");
   char saved_dir[4096];
 
-  KT_CHECK_F(swtpm_start(&b) == 0, "second swtpm");
-  KT_CHECK(da_params(&b, 3, 1000, 1) == 0, "DA parameters of B");
+  KT_CHECK_F(ktt_swtpm_start(&b, kt_tmpdir()) == 0, "second swtpm");
+  KT_CHECK(ktt_swtpm_da_params(&b, 3, 1000, 1) == 0, "DA parameters of B");
   snprintf(saved_dir, sizeof saved_dir, "%s", old_dir);
   snprintf(dir2, sizeof dir2, "%s/other-store", kt_tmpdir());
   snprintf(p, sizeof p, "%s/tokens", dir2);
@@ -610,7 +402,7 @@ static void test_other_tpm(void)
            "a foreign TPM is not a wrong PIN (counter was %s): %s", before, out ? out : "");
   free(out);
   KT_EQ_UL(da_counter(&b), 0);
-  swtpm_stop(&b);
+  ktt_swtpm_stop(&b);
   /* at home the token still works */
   KT_OK(login_rv(slot_a, CKU_USER, USER_PIN));
 }
@@ -707,7 +499,7 @@ static void test_pcr_changed(void)
   char *out = NULL;
 
   CLI(0, "lock", "--token", LABEL);
-  KT_CHECK_F(pcr_extend(&tpm_a, 16) == 0, "extend PCR 16");
+  KT_CHECK_F(ktt_swtpm_pcr_extend(&tpm_a, 16, TPM2_ALG_SHA256, 32) == 0, "extend PCR 16");
   int rc = run_cli(&out, "unlock", "--token", LABEL, (char *)NULL);
   KT_EQ_UL(rc, 1);
   KT_CHECK(out && strstr(out, "PCR values changed") && strstr(out, "sha256:16 ") &&
@@ -928,9 +720,9 @@ static void test_reinit(void)
  * foreign blobs): nothing left loaded in the TPM. */
 static void test_no_handles_left(void)
 {
-  KT_EQ_UL(handle_count(&tpm_a, 0x80000000u), 0); /* transient objects */
-  KT_EQ_UL(handle_count(&tpm_a, 0x02000000u), 0); /* loaded sessions */
-  KT_EQ_UL(handle_count(&tpm_a, 0x03000000u), 0); /* saved sessions */
+  KT_EQ_UL(ktt_swtpm_handle_count(&tpm_a, 0x80000000u), 0); /* transient objects */
+  KT_EQ_UL(ktt_swtpm_handle_count(&tpm_a, 0x02000000u), 0); /* loaded sessions */
+  KT_EQ_UL(ktt_swtpm_handle_count(&tpm_a, 0x03000000u), 0); /* saved sessions */
 }
 
 static void register_suites(void)
