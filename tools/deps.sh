@@ -4,7 +4,7 @@
 set -e
 PKGS="build-essential keyutils libkeyutils-dev libkcapi-dev kcapi-tools libtss2-dev tpm2-tools
  swtpm swtpm-tools libcunit1-dev libssl-dev openssl libp11-kit-dev p11-kit p11-kit-modules opensc
- gnutls-bin python3-pykcs11 libengine-pkcs11-openssl softhsm2 openssh-client valgrind clang
+ gnutls-bin python3 python3-pykcs11 python3-cryptography libengine-pkcs11-openssl softhsm2 openssh-client valgrind clang
  libclang-rt-14-dev procps util-linux"
 missing=""
 for p in $PKGS; do
