@@ -293,4 +293,10 @@ double kt_now(void);
 char *kt_hex(const void *p, size_t n, char *buf); /* buf >= 2n+1 */
 const char *kt_tmpdir(void);  /* private temp dir, removed at exit */
 
+/* Template building, shared by the module tests. */
+static const CK_BBOOL T = CK_TRUE, F = CK_FALSE;
+#define A(type, ptr, len) {type, (void *)(ptr), (len)}
+#define AV(type, var) {type, (void *)&(var), sizeof(var)}
+#define AS(type, str) {type, (void *)(str), sizeof(str) - 1}
+
 #endif

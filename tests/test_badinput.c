@@ -35,15 +35,11 @@ static CK_FUNCTION_LIST_3_0_PTR f;     /* our own 3.0 view */
 static CK_FUNCTION_LIST_PTR other;     /* another caller in this process */
 static int views_shared;               /* the module hands out one view only */
 
-static const CK_BBOOL T = CK_TRUE, F = CK_FALSE;
 static const CK_OBJECT_CLASS C_DATA = CKO_DATA, C_SECRET = CKO_SECRET_KEY;
 static const CK_KEY_TYPE K_GENERIC = CKK_GENERIC_SECRET;
 static const CK_ULONG LEN32 = 32;
 static const unsigned char KEY32[32] = "badinput-test-key-0123456789abcd";
 
-#define A(type, ptr, len) {type, (void *)(ptr), (len)}
-#define AV(type, var) {type, (void *)&(var), sizeof(var)}
-#define AS(type, str) {type, (void *)(str), sizeof(str) - 1}
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ------------------------------------------------------------------ */

@@ -31,7 +31,6 @@
 #define USER_PIN "1234"
 
 static CK_SLOT_ID cslot;
-static const CK_BBOOL T = CK_TRUE, F = CK_FALSE;
 
 static unsigned thread_seconds(void)
 {

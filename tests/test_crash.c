@@ -47,12 +47,9 @@
 
 static CK_SLOT_ID slot;
 static char cur_pin[64] = FIRST_PIN;
-static const CK_BBOOL T = CK_TRUE, F = CK_FALSE;
 static const CK_OBJECT_CLASS C_DATA = CKO_DATA, C_SECRET = CKO_SECRET_KEY;
 static const CK_KEY_TYPE K_GENERIC = CKK_GENERIC_SECRET;
 
-#define A(type, ptr, len) {type, (void *)(ptr), (len)}
-#define AV(type, var) {type, (void *)&(var), sizeof(var)}
 
 static const char *num(CK_ULONG v)
 {

@@ -23,13 +23,10 @@
 
 static CK_SLOT_ID aslot;
 static CK_SESSION_HANDLE S;
-static const CK_BBOOL T = CK_TRUE, F = CK_FALSE;
 static const CK_OBJECT_CLASS C_PUB = CKO_PUBLIC_KEY, C_PRIV = CKO_PRIVATE_KEY,
                              C_SECRET = CKO_SECRET_KEY;
 static const CK_KEY_TYPE K_RSA = CKK_RSA, K_AES = CKK_AES, K_GENERIC = CKK_GENERIC_SECRET;
 
-#define A(type, ptr, len) {type, (void *)(ptr), (len)}
-#define AV(type, var) {type, (void *)&(var), sizeof(var)}
 
 /* DER CKA_EC_PARAMS */
 static const unsigned char OID_P256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};

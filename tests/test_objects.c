@@ -13,16 +13,12 @@
 #define USER_PIN "1234"
 
 static CK_SLOT_ID oslot, oslot2;
-static const CK_BBOOL T = CK_TRUE, F = CK_FALSE;
 static const CK_OBJECT_CLASS C_DATA = CKO_DATA, C_CERT = CKO_CERTIFICATE,
                              C_SECRET = CKO_SECRET_KEY;
 static const CK_CERTIFICATE_TYPE X509 = CKC_X_509;
 static const CK_KEY_TYPE GENERIC = CKK_GENERIC_SECRET;
 static const unsigned char KEY32[32] = "0123456789abcdef0123456789abcdef";
 
-#define A(type, ptr, len) {type, (void *)(ptr), (len)}
-#define AV(type, var) {type, (void *)&(var), sizeof(var)}
-#define AS(type, str) {type, (void *)(str), sizeof(str) - 1}
 
 static int suite_init(void)
 {

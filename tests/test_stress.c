@@ -58,7 +58,6 @@
 #define KILLED 1                 /* the worker that gets SIGKILL */
 
 static CK_SLOT_ID sslot;
-static const CK_BBOOL T = CK_TRUE, F = CK_FALSE;
 
 static unsigned stress_seconds(void)
 {

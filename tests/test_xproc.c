@@ -26,16 +26,12 @@
 #define NOBODY 65534
 
 static CK_SLOT_ID xslot;
-static const CK_BBOOL T = CK_TRUE, F = CK_FALSE;
 static const CK_OBJECT_CLASS C_DATA = CKO_DATA, C_CERT = CKO_CERTIFICATE,
                              C_SECRET = CKO_SECRET_KEY;
 static const CK_CERTIFICATE_TYPE X509 = CKC_X_509;
 static const CK_KEY_TYPE GENERIC = CKK_GENERIC_SECRET;
 static const unsigned char KEY32[32] = "kerntok-xproc-test-key-32-bytes!";
 
-#define A(type, ptr, len) {type, (void *)(ptr), (len)}
-#define AV(type, var) {type, (void *)&(var), sizeof(var)}
-#define AS(type, str) {type, (void *)(str), sizeof(str) - 1}
 
 static int suite_init(void)
 {

@@ -244,6 +244,16 @@ static int seal_boot(const p11_token *t, const kt_tpm_status *st, struct tpm_opt
 	return 0;
 }
 
+/* After parse(): open the module, or free the options (PINs wiped) and fail. */
+static int start(int r, struct tpm_opts *o)
+{
+	if (r == 0)
+		r = p11_start();
+	if (r != 0)
+		opts_free(o);
+	return r;
+}
+
 int cmd_seal(int argc, char **argv)
 {
 	struct tpm_opts o = { 0 };
@@ -257,12 +267,9 @@ int cmd_seal(int argc, char **argv)
 	int r;
 
 	r = parse("seal", seal_usage, argc, argv, &o);
-	if (r == 0)
-		r = p11_start();
-	if (r != 0) {
-		opts_free(&o);
+	r = start(r, &o);
+	if (r != 0)
 		return r < 0 ? 0 : r;
-	}
 	r = find_token(o.token, &t, &st);
 	if (r == 0 && o.boot) {
 		r = seal_boot(&t, &st, &o);
@@ -317,12 +324,9 @@ int cmd_unseal(int argc, char **argv)
 	int r;
 
 	r = parse("unseal", unseal_usage, argc, argv, &o);
-	if (r == 0)
-		r = p11_start();
-	if (r != 0) {
-		opts_free(&o);
+	r = start(r, &o);
+	if (r != 0)
 		return r < 0 ? 0 : r;
-	}
 	r = find_token(o.token, &t, &st);
 	if (r == 0 && o.boot) {
 		rv = kt_tpm_boot_drop(t.slot);
@@ -371,8 +375,7 @@ int cmd_unlock(int argc, char **argv)
 	if (r == 0 && o.timeout != NULL && (!cli_parse_uint(o.timeout, 0xffffffffUL, &timeout) ||
 	                                    timeout == 0))
 		r = cli_usage("unlock", "--timeout wants a number of seconds > 0");
-	if (r == 0)
-		r = p11_start();
+	r = start(r, &o);
 	if (r != 0)
 		return r < 0 ? 0 : r;
 	r = find_token(o.token, &t, &st);
@@ -423,8 +426,7 @@ int cmd_lock(int argc, char **argv)
 	int r;
 
 	r = parse("lock", lock_usage, argc, argv, &o);
-	if (r == 0)
-		r = p11_start();
+	r = start(r, &o);
 	if (r != 0)
 		return r < 0 ? 0 : r;
 	r = find_token(o.token, &t, &st);
